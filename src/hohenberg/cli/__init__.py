@@ -1,0 +1,1 @@
+"""The ``hohenberg`` command line (typer + rich); one module per command group."""

@@ -1,0 +1,61 @@
+"""Entry point of the ``hohenberg`` command: command groups by area, user errors as one line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+
+from hohenberg import __version__
+from hohenberg.cli import data, mol, train
+from hohenberg.cli.output import err_console
+from hohenberg.errors import HohenbergError
+
+app = typer.Typer(
+    help="Hohenberg: DFT-quality electronic properties of molecules and materials from learned models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(data.app, name="data")
+app.add_typer(mol.app, name="mol")
+app.add_typer(train.app, name="train")
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Report folder."),
+    source: Optional[Path] = typer.Option(None, help="QM9 source (default: the installed qm9pack package)."),
+) -> None:
+    """Run the main job end to end: QM9 -> summary -> first baseline -> report under OUT."""
+    from hohenberg.cli.output import console, print_table
+    from hohenberg.demo import run_demo
+    from hohenberg.models.metrics import report_unit, target_label
+
+    result = run_demo(out, source, log=console.print)
+    rows = []
+    for t, e in result["baseline"]["test_errors"].items():
+        unit = report_unit(t)[0]
+        rows.append((target_label(t), unit, e[f"mae_{unit}"]))
+    print_table("per-element linear baseline, QM9 test split", ["target", "unit", "MAE"], rows)
+    console.print(f"report: {out / 'report.md'}")
+
+
+@app.command()
+def version() -> None:
+    """Print the Hohenberg version."""
+    print(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except HohenbergError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]: completed outputs are kept; run again to resume")
+        sys.exit(130)

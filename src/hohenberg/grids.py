@@ -1,0 +1,61 @@
+"""Regular 3D grids: origin, axis step vectors and shape (positions in Angstrom).
+
+The default grid for property learning is a cube centred on the molecule, 0.2 Angstrom spacing,
+64^3 points (DESIGN.md sec. 3).  Values on grids (densities) are in electrons/bohr^3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hohenberg.units import ANGSTROM_BOHR
+
+
+@dataclass(frozen=True, eq=False)
+class Grid:
+    origin: np.ndarray  # (3,) Angstrom, position of point (0, 0, 0)
+    axes: np.ndarray  # (3, 3) Angstrom, row k = step along axis k
+    shape: tuple[int, int, int]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "origin", np.asarray(self.origin, dtype=np.float64).reshape(3))
+        object.__setattr__(self, "axes", np.asarray(self.axes, dtype=np.float64).reshape(3, 3))
+        object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
+        if len(self.shape) != 3 or min(self.shape) < 1:
+            raise ValueError(f"grid shape must be 3 positive integers, got {self.shape}")
+
+    @classmethod
+    def cube(cls, center: np.ndarray, spacing: float = 0.2, n: int = 64) -> Grid:
+        center = np.asarray(center, dtype=np.float64)
+        origin = center - spacing * (n - 1) / 2.0
+        return cls(origin, np.eye(3) * spacing, (n, n, n))
+
+    @classmethod
+    def around(cls, positions: np.ndarray, spacing: float = 0.2, n: int = 64) -> Grid:
+        """A cube centred on the centre of the bounding box of ``positions``."""
+        pos = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
+        return cls.cube((pos.min(0) + pos.max(0)) / 2.0, spacing, n)
+
+    @property
+    def n_points(self) -> int:
+        return int(np.prod(self.shape))
+
+    @property
+    def voxel_volume_bohr3(self) -> float:
+        """Volume of one voxel in bohr^3 (integrals of densities are sum * this)."""
+        return float(abs(np.linalg.det(self.axes))) * ANGSTROM_BOHR**3
+
+    def points(self) -> np.ndarray:
+        """(n_points, 3) coordinates in Angstrom, C order (last axis fastest, like cube files)."""
+        idx = np.indices(self.shape, dtype=np.float64).reshape(3, -1).T
+        return self.origin + idx @ self.axes
+
+    def integrate(self, values: np.ndarray) -> float:
+        """Integral of a density (per bohr^3) over the grid: the electron count for rho."""
+        return float(np.asarray(values, dtype=np.float64).sum() * self.voxel_volume_bohr3)
+
+    def same_as(self, other: Grid, atol: float = 1e-8) -> bool:
+        return (self.shape == other.shape and np.allclose(self.origin, other.origin, atol=atol)
+                and np.allclose(self.axes, other.axes, atol=atol))

@@ -1,0 +1,1 @@
+"""Figures and tables written beside machine-readable JSON/CSV."""

@@ -1,0 +1,1 @@
+"""Training and evaluation runs: splits in, fitted models and measured errors out."""
