@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from hohenberg.cli.output import console, print_json, print_table
 from hohenberg.datasets import qm9
 from hohenberg.datasets.statistics import target_statistics
+from hohenberg.models.metrics import target_label
 from hohenberg.molecules.table import MoleculeTable
 
 app = typer.Typer(help="Build and inspect data sets (QM9).", no_args_is_help=True)
@@ -74,6 +75,10 @@ def info(
     console.print(f"[bold]{table_path}[/]: {len(table)} molecules, {result['atoms']} atoms "
                   f"({result['atoms_per_molecule_mean']:.2f} per molecule), {flagged} uncharacterized; "
                   f"split {result['split_sizes']}; source {table.meta.get('source_kind', '?')}")
+    print_statistics(stats)
+
+
+def print_statistics(stats: dict[str, dict]) -> None:
     print_table("per-target statistics", ["target", "unit", "count", "mean", "std", "min", "max"],
-                [(t.rsplit("_", 1)[0], s["unit"], s["count"], s["mean"], s["std"], s["min"], s["max"])
+                [(target_label(t), s["unit"], s["count"], s["mean"], s["std"], s["min"], s["max"])
                  for t, s in stats.items()])

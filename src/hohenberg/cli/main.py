@@ -31,11 +31,13 @@ def demo(
     source: Optional[Path] = typer.Option(None, help="QM9 source (default: the installed qm9pack package)."),
 ) -> None:
     """Run the main job end to end: QM9 -> summary -> first baseline -> report under OUT."""
+    from hohenberg.cli.data import print_statistics
     from hohenberg.cli.output import console, print_table
     from hohenberg.demo import run_demo
     from hohenberg.models.metrics import report_unit, target_label
 
     result = run_demo(out, source, log=console.print)
+    print_statistics(result["info"]["targets"])
     rows = []
     for t, e in result["baseline"]["test_errors"].items():
         unit = report_unit(t)[0]

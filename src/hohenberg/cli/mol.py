@@ -33,6 +33,7 @@ def info(
 def convert(
     source: Annotated[str, typer.Argument(help="Input file or SMILES string.")],
     out: Annotated[Path, typer.Argument(help="Output file: .xyz, .extxyz or .sdf.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Convert between formats (SMILES are embedded in 3D with ETKDG + MMFF94)."""
     from hohenberg.molecules.sdf import write_sdf
@@ -46,4 +47,7 @@ def convert(
         write_xyz(mols, out, extended=suffix == ".extxyz")
     else:
         raise InputError(out, "output format must be .xyz, .extxyz or .sdf")
-    print(f"wrote {len(mols)} molecule(s) to {out}")
+    if json_out:
+        print_json({"written": str(out), "molecules": len(mols)})
+    else:
+        print(f"wrote {len(mols)} molecule(s) to {out}")
