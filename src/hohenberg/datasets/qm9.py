@@ -20,7 +20,7 @@ import tarfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 
 import numpy as np
@@ -91,15 +91,18 @@ class Source:
 def detect_source(path: str | Path | None) -> Source:
     """What a ``--source`` argument is: default is the installed ``qm9pack`` package."""
     if path is None:
+        # located through its metadata: importing qm9pack needs setuptools' pkg_resources
         try:
-            data = resources.files("qm9pack").joinpath("data")
-        except ModuleNotFoundError:
+            data = Path(str(metadata.distribution("qm9pack").locate_file("qm9pack/data")))
+        except metadata.PackageNotFoundError:
+            data = None
+        if data is None or not data.is_dir():
             raise InputError(
                 None, "no --source given and the qm9pack package is not installed; "
                 "install it (pip install qm9pack==1.0.3) or pass the wheel, a directory of "
                 "dsgdb9nsd_*.xyz files or dsgdb9nsd.xyz.tar.bz2",
-            ) from None
-        return Source("qm9pack-installed", Path(str(data)))
+            )
+        return Source("qm9pack-installed", data)
     p = Path(path)
     if not p.exists():
         raise InputError(p, "no such file or directory")
