@@ -1,0 +1,159 @@
+"""``hohenberg qc``: PySCF single points, density and promolecule grids, and batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hohenberg.cli.output import console, print_json, print_table
+from hohenberg.errors import InputError
+from hohenberg.grids import Grid
+from hohenberg.molecules.molecule import Molecule
+
+app = typer.Typer(help="Quantum chemistry with PySCF: energies, orbitals, dipoles and electron densities.",
+                  no_args_is_help=True)
+
+LevelOpt = Annotated[str, typer.Option(help="Level of theory: method/basis, e.g. b3lyp/6-31g*, pbe/def2-svp, "
+                                            "hf/sto-3g, qm9 (= b3lyp/6-31g(2df,p)); options +df, +6d7f, +cart.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
+SmilesOpt = Annotated[bool, typer.Option("--smiles", help="Read INPUT as a SMILES string (embedded in 3D).")]
+SpacingOpt = Annotated[float, typer.Option(help="Grid spacing in Angstrom.")]
+SizeOpt = Annotated[int, typer.Option(help="Grid points per axis (a cube centred on the molecule).")]
+
+
+def _one_molecule(source: str, smiles: bool) -> Molecule:
+    from hohenberg.molecules.formats import read_molecules
+    from hohenberg.molecules.smiles import molecule_from_smiles
+
+    mols = [molecule_from_smiles(source)] if smiles else read_molecules(source)
+    if len(mols) != 1:
+        raise InputError(source, f"holds {len(mols)} molecules; qc run/density take one (use 'hohenberg qc batch')")
+    return mols[0]
+
+
+@app.command("run")
+def run(
+    source: Annotated[str, typer.Argument(metavar="INPUT", help="xyz / sdf / cube file, or a SMILES string with --smiles.")],
+    level: LevelOpt = "b3lyp/6-31g*",
+    smiles: SmilesOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Single point: total energy, HOMO, LUMO, gap (eV), dipole (D), Mulliken charges, SCF cycles."""
+    from hohenberg.qc.scf import run_scf
+
+    mol = _one_molecule(source, smiles)
+    with console.status(f"SCF {mol.formula} at {level} ...", spinner="dots") if not json_out else _null():
+        result = run_scf(mol, level)
+    summary = result.summary()
+    if json_out:
+        print_json(summary)
+        return
+    print_table(f"{mol.name} ({mol.formula}) at {result.level.name}", ["quantity", "value"],
+                [("energy (eV)", summary["energy_eV"]), ("HOMO (eV)", summary["homo_eV"]),
+                 ("LUMO (eV)", summary["lumo_eV"]), ("gap (eV)", summary["gap_eV"]), ("dipole (D)", summary["mu_D"]),
+                 ("SCF cycles", f"{summary['scf_cycles']} ({summary['solver']})"), ("wall time (s)", summary["wall_s"])])
+
+
+@app.command("density")
+def density(
+    source: Annotated[str, typer.Argument(metavar="INPUT")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Cube file to write (electrons/bohr^3).")],
+    level: LevelOpt = "b3lyp/6-31g*",
+    spacing: SpacingOpt = 0.2,
+    size: SizeOpt = 64,
+    smiles: SmilesOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """SCF density on a cube grid centred on the molecule, written as a Gaussian cube file."""
+    from hohenberg.molecules.cube import write_cube
+    from hohenberg.qc.density import becke_electron_count, density_on_grid
+    from hohenberg.qc.scf import run_scf
+
+    mol = _one_molecule(source, smiles)
+    result = run_scf(mol, level)
+    grid = Grid.around(mol.positions, spacing, size)
+    rho = density_on_grid(result, grid)
+    write_cube(out, mol, grid, rho, comment=f"electron density, electrons/bohr^3, {result.level.name}")
+    report = {"out": str(out), "level": result.level.name, "electrons": mol.n_electrons,
+              "voxel_sum_electrons": grid.integrate(rho), "becke_electrons": becke_electron_count(result),
+              "grid_shape": list(grid.shape), "spacing_A": spacing, "energy_eV": result.energy_eV}
+    _report(report, json_out, "density written")
+
+
+@app.command("promolecule")
+def promolecule(
+    source: Annotated[str, typer.Argument(metavar="INPUT")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Cube file to write (electrons/bohr^3).")],
+    level: LevelOpt = "b3lyp/6-31g(2df,p)",
+    spacing: SpacingOpt = 0.2,
+    size: SizeOpt = 64,
+    smiles: SmilesOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Superposed spherical atomic densities (no SCF: milliseconds) on the same kind of grid."""
+    from hohenberg.molecules.cube import write_cube
+    from hohenberg.qc.promolecule import promolecule_density
+
+    mol = _one_molecule(source, smiles)
+    grid = Grid.around(mol.positions, spacing, size)
+    rho = promolecule_density(mol.numbers, mol.positions, grid, level)
+    write_cube(out, mol, grid, rho, comment=f"promolecule density, electrons/bohr^3, atoms at {level}")
+    _report({"out": str(out), "level": level, "electrons": mol.n_electrons,
+             "voxel_sum_electrons": grid.integrate(rho), "grid_shape": list(grid.shape), "spacing_A": spacing},
+            json_out, "promolecule written")
+
+
+@app.command("batch")
+def batch(
+    table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="A molecule table (.npz, e.g. from 'hohenberg data qm9').")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created, or resumed).")],
+    level: LevelOpt = "pbe/def2-svp",
+    limit: Annotated[Optional[int], typer.Option(help="Only the first N molecules of the table.")] = None,
+    ids: Annotated[Optional[str], typer.Option(help="Comma-separated molecule ids instead of the whole table.")] = None,
+    workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
+    scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address (tcp://host:port) instead of local workers.")] = None,
+    spacing: SpacingOpt = 0.2,
+    size: SizeOpt = 64,
+    no_density: Annotated[bool, typer.Option("--no-density", help="Properties only, no grids.")] = False,
+    retry_failed: Annotated[bool, typer.Option(help="Try again the molecules that failed before.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Properties and density grids for many molecules; resumable (rerun the same command)."""
+    import os
+
+    from hohenberg.molecules.table import MoleculeTable
+    from hohenberg.qc.batch import BatchConfig, run_batch
+
+    table = MoleculeTable.load(table_path)
+    rows = table.index_of(ids.split(",")) if ids else range(len(table) if limit is None else min(limit, len(table)))
+    sub = table.take(list(rows))
+    threads = max(1, (os.cpu_count() or 1) // max(workers, 1)) if scheduler is None else 1
+    config = BatchConfig(level=level, spacing=spacing, size=size, density=not no_density, threads_per_task=threads)
+    with Progress(TextColumn("qc batch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, disable=json_out) as bar:
+        task = bar.add_task("batch", total=len(sub))
+        summary = run_batch(iter(sub), out, config, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
+                            progress=lambda n, ok: bar.update(task, completed=n))
+    report = {"requested": len(sub), "done": summary.done, "computed_now": summary.computed,
+              "already_done": summary.skipped, "failed": summary.failed, "out": summary.out, "level": level}
+    _report(report, json_out, "batch")
+    if summary.failed:
+        console.print(f"[yellow]{summary.failed} failure(s): see {out / 'failures.jsonl'}[/]")
+
+
+def _report(report: dict, json_out: bool, title: str) -> None:
+    if json_out:
+        print_json(report)
+    else:
+        print_table(title, ["", "value"], list(report.items()))
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

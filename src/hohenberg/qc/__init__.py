@@ -1,0 +1,1 @@
+"""Quantum chemistry with PySCF: single points, densities on grids, promolecules, potentials, batches."""

@@ -1,0 +1,146 @@
+"""PySCF single points for a :class:`Molecule` at a named :class:`Level`.
+
+:func:`run_scf` returns an :class:`SCFResult` with energies in eV, dipole in D and the density
+matrix with its basis, or raises :class:`SCFConvergenceError` -- an unconverged SCF is retried
+once with PySCF's second-order (Newton) solver and never returned as a result.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from pyscf import dft, gto, scf
+
+from hohenberg.errors import HohenbergError
+from hohenberg.molecules.molecule import Molecule
+from hohenberg.qc.basis_convention import restrict_to_subspace, subspace_transform
+from hohenberg.qc.levels import Level, parse_level
+from hohenberg.units import HARTREE_EV
+
+
+class SCFConvergenceError(HohenbergError):
+    """The SCF did not converge, even with the second-order solver."""
+
+
+@dataclass(eq=False)
+class SCFResult:
+    """One converged single point; arrays in the AO basis of ``mol`` (a built ``gto.Mole``)."""
+
+    molecule: Molecule
+    level: Level
+    mol: gto.Mole
+    energy_eV: float
+    mo_energy_eV: np.ndarray  # (nmo,) or (2, nmo) for open shells
+    mo_occ: np.ndarray
+    mo_coeff: np.ndarray  # AO x MO (AO basis of mol)
+    dm: np.ndarray  # AO density matrix, total (alpha + beta)
+    dipole_D: np.ndarray  # (3,)
+    mulliken_charges_e: np.ndarray
+    converged: bool
+    n_cycles: int
+    solver: str  # "diis" or "newton"
+    wall_s: float
+    info: dict = field(default_factory=dict)
+
+    @property
+    def homo_eV(self) -> float:
+        return float(np.max(self.mo_energy_eV[self.mo_occ > 0]))
+
+    @property
+    def lumo_eV(self) -> float:
+        virt = self.mo_energy_eV[self.mo_occ == 0]
+        return float(np.min(virt)) if virt.size else float("nan")
+
+    @property
+    def gap_eV(self) -> float:
+        return self.lumo_eV - self.homo_eV
+
+    @property
+    def mu_D(self) -> float:
+        return float(np.linalg.norm(self.dipole_D))
+
+    def summary(self) -> dict:
+        """Scalars with units in the keys (what ``hohenberg qc run --json`` prints)."""
+        return {"molecule": self.molecule.name, "formula": self.molecule.formula, "level": self.level.name,
+                "energy_eV": self.energy_eV, "homo_eV": self.homo_eV, "lumo_eV": self.lumo_eV,
+                "gap_eV": self.gap_eV, "mu_D": self.mu_D, "dipole_D": self.dipole_D.tolist(),
+                "mulliken_charges_e": self.mulliken_charges_e.tolist(), "converged": self.converged,
+                "scf_cycles": self.n_cycles, "solver": self.solver, "wall_s": self.wall_s, "n_ao": self.mol.nao}
+
+
+def build_mol(molecule: Molecule, level: Level) -> gto.Mole:
+    """The PySCF molecule: Cartesian AOs for the 6d7f and cartesian conventions."""
+    try:
+        return molecule.to_pyscf(basis=level.basis, cart=level.convention != "spherical")
+    except (RuntimeError, KeyError, ValueError) as exc:
+        raise HohenbergError(f"molecule {molecule.name or molecule.formula}: cannot build basis {level.basis!r} ({exc})") from None
+
+
+def make_scf(mol: gto.Mole, level: Level) -> scf.hf.SCF:
+    """The configured (not yet run) SCF object: RHF/RKS for closed shells, UHF/UKS otherwise."""
+    open_shell = mol.spin != 0
+    if level.is_hf:
+        mf = scf.UHF(mol) if open_shell else scf.RHF(mol)
+    else:
+        mf = dft.UKS(mol) if open_shell else dft.RKS(mol)
+        mf.xc = level.method
+        mf.grids.level = level.grid_level
+    mf.conv_tol = level.conv_tol
+    mf.verbose = 0
+    if level.convention == "6d7f":
+        if open_shell:
+            raise HohenbergError("the 6d7f convention is implemented for closed shells only")
+        mf = restrict_to_subspace(mf, subspace_transform(mol))
+    elif level.density_fit:
+        mf = mf.density_fit()
+    return mf
+
+
+def run_scf(molecule: Molecule, level: Level | str, dm0: np.ndarray | None = None, max_cycle: int = 100,
+            threads: int | None = None, newton_cycles: int = 50) -> SCFResult:
+    """A converged single point, or :class:`SCFConvergenceError` naming the molecule and level."""
+    from pyscf import lib
+
+    level = parse_level(level)
+    if threads is not None:
+        lib.num_threads(threads)
+    t0 = time.perf_counter()
+    mol = build_mol(molecule, level)
+    mf = make_scf(mol, level)
+    mf.max_cycle = max_cycle
+    cycles = [0]
+    mf.callback = lambda env: cycles.__setitem__(0, cycles[0] + 1)
+    mf.kernel(dm0=dm0)
+    solver = "diis"
+    if not mf.converged:
+        # second-order solver from where DIIS stopped: slower per step, but robust
+        newton = mf.newton()
+        newton.callback = mf.callback
+        newton.max_cycle = newton_cycles
+        newton.kernel(mf.mo_coeff, mf.mo_occ)
+        mf, solver = newton, "newton"
+    if not mf.converged:
+        raise SCFConvergenceError(
+            f"molecule {molecule.name or molecule.formula}: SCF at {level.name} did not converge "
+            f"({cycles[0]} cycles, DIIS then Newton)"
+        )
+    return _result(molecule, level, mol, mf, cycles[0], solver, time.perf_counter() - t0)
+
+
+def _result(molecule, level, mol, mf, cycles, solver, wall) -> SCFResult:
+    dm = mf.make_rdm1()
+    mo_coeff = mf.mo_coeff
+    if level.convention == "6d7f":
+        X = subspace_transform(mol)
+        dm, mo_coeff = X @ dm @ X.T, X @ mo_coeff
+    dm_total = dm[0] + dm[1] if dm.ndim == 3 else dm
+    s = mol.intor_symmetric("int1e_ovlp")
+    _, charges = scf.hf.mulliken_pop(mol, dm_total, s, verbose=0)
+    dipole = scf.hf.dip_moment(mol, dm_total, unit="Debye", verbose=0)
+    return SCFResult(
+        molecule, level, mol, float(mf.e_tot) * HARTREE_EV, np.asarray(mf.mo_energy) * HARTREE_EV,
+        np.asarray(mf.mo_occ), np.asarray(mo_coeff), dm_total, np.asarray(dipole), np.asarray(charges),
+        bool(mf.converged), cycles, solver, wall,
+    )

@@ -1,0 +1,36 @@
+"""Tabulate spherically averaged atomic densities for the named levels (run once; output shipped).
+
+    python tools/make_promolecule_tables.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hohenberg.qc.levels import Level
+from hohenberg.qc.promolecule import compute_radial_table, save_radial_table, table_file_name
+
+LEVELS = [Level("hf", "sto-3g"), Level("pbe", "def2-svp"), Level("b3lyp", "6-31g*"), Level("b3lyp", "6-31g(2df,p)")]
+ELEMENTS = list(range(1, 19)) + [35]  # H-Ar and Br: what organic molecules contain
+OUT = Path(__file__).resolve().parents[1] / "src" / "hohenberg" / "data" / "promolecule"
+
+
+def main() -> None:
+    from pyscf import gto
+
+    for level in LEVELS:
+        ok = []
+        for z in ELEMENTS:
+            try:
+                gto.M(atom=[(z, (0, 0, 0))], basis=level.basis, spin=z % 2, verbose=0)
+                ok.append(z)
+            except Exception:  # the basis does not cover this element
+                continue
+        table = compute_radial_table(level, ok)
+        save_radial_table(table, OUT / table_file_name(level))
+        worst = max(abs(table.electrons(z) - z) for z in ok)
+        print(f"{level.name}: {len(ok)} elements, worst |N - Z| = {worst:.2e}")
+
+
+if __name__ == "__main__":
+    main()
