@@ -192,12 +192,18 @@ def _run_pool(todo, config, workers, limit, record) -> None:
 
 
 def _run_dask(todo, config, scheduler, limit, record) -> None:
-    from distributed import Client, wait as dask_wait
+    from distributed import Client, as_completed
 
     with Client(scheduler, set_as_default=False) as client:
-        def wait_one(in_flight):
-            finished = dask_wait(list(in_flight), return_when="FIRST_COMPLETED").done
-            for fut in finished:
-                record(in_flight.pop(fut), fut.result())
+        done_stream = as_completed(loop=client.loop)
 
-        _windowed(todo, limit, lambda m: client.submit(_guarded, m, config, pure=False), wait_one)
+        def submit(mol):
+            fut = client.submit(_guarded, mol, config, pure=False)
+            done_stream.add(fut)
+            return fut
+
+        def wait_one(in_flight):
+            fut = next(done_stream)
+            record(in_flight.pop(fut), fut.result())
+
+        _windowed(todo, limit, submit, wait_one)
