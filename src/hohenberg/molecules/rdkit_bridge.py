@@ -28,11 +28,7 @@ def molecule_to_rdkit(mol: Molecule, smiles: str | None = None) -> Chem.Mol:
     smiles = smiles or mol.info.get("smiles")
     if smiles:
         return _from_template(mol, smiles)
-    rw = Chem.RWMol()
-    for z in mol.numbers:
-        rw.AddAtom(Chem.Atom(int(z)))
-    rdmol = rw.GetMol()
-    rdmol.AddConformer(_conformer(mol), assignId=True)
+    rdmol = _atoms_only(mol)
     try:
         rdDetermineBonds.DetermineBonds(rdmol, charge=int(mol.charge))
     except Exception as exc:  # RDKit raises plain ValueError/RuntimeError with terse text
@@ -41,6 +37,16 @@ def molecule_to_rdkit(mol: Molecule, smiles: str | None = None) -> Chem.Mol:
         ) from exc
     if mol.name:
         rdmol.SetProp("_Name", mol.name)
+    return rdmol
+
+
+def _atoms_only(mol: Molecule) -> Chem.Mol:
+    """Atoms and 3D coordinates, no bonds yet."""
+    rw = Chem.RWMol()
+    for z in mol.numbers:
+        rw.AddAtom(Chem.Atom(int(z)))
+    rdmol = rw.GetMol()
+    rdmol.AddConformer(_conformer(mol), assignId=True)
     return rdmol
 
 
@@ -63,11 +69,7 @@ def _from_template(mol: Molecule, smiles: str) -> Chem.Mol:
             f"atoms with hydrogens, the geometry {mol.n_atoms}"
         )
     # Bonds from the geometry give the atom order; the SMILES only fixes bond orders/charges.
-    rw = Chem.RWMol()
-    for z in mol.numbers:
-        rw.AddAtom(Chem.Atom(int(z)))
-    geometric = rw.GetMol()
-    geometric.AddConformer(_conformer(mol), assignId=True)
+    geometric = _atoms_only(mol)
     rdDetermineBonds.DetermineConnectivity(geometric)
 
     try:
