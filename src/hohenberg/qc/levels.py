@@ -2,8 +2,11 @@
 
 ``b3lyp`` is PySCF's (libxc's) B3LYP with VWN-RPA local correlation -- Gaussian's B3LYP, hence
 QM9's; ``b3lyp5`` uses VWN5 (docs/notes/issue-3.md has the numbers).  Options are suffixes:
-``+df`` density fitting, ``+6d7f`` Cartesian d with pure f shells (Gaussian's convention for
-Pople bases), ``+cart`` all-Cartesian (6D 10F); ``+grid4`` a finer DFT grid.
+``+df`` density fitting; ``+6d7f`` Cartesian d with pure f shells (Gaussian's convention for
+Pople bases), ``+cart`` all-Cartesian (6D 10F), ``+sph`` all-spherical (PySCF's default);
+``+gpol`` Gaussian's exponents for multiple polarization sets, ``+libpol`` the library's;
+``+grid4`` a finer DFT grid.  ``qm9`` (= ``b3lyp/6-31g(2df,p)``) is QM9's level as Gaussian ran
+it: ``b3lyp/6-31g(2df,p)+6d7f+gpol``.
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ class Level:
     convention: str = "spherical"  # spherical (5D 7F) | 6d7f | cartesian (6D 10F)
     grid_level: int = 3
     conv_tol: float = 1e-9
+    polarization: str = "library"  # library | gaussian (see hohenberg.qc.basis_sets)
 
     def __post_init__(self) -> None:
         if self.convention not in CONVENTIONS:
             raise HohenbergError(f"basis convention must be one of {CONVENTIONS}, got {self.convention!r}")
+        if self.polarization not in ("library", "gaussian"):
+            raise HohenbergError(f"polarization must be 'library' or 'gaussian', got {self.polarization!r}")
 
     @property
     def is_hf(self) -> bool:
@@ -41,6 +47,8 @@ class Level:
             text += "+6d7f"
         elif self.convention == "cartesian":
             text += "+cart"
+        if self.polarization == "gaussian":
+            text += "+gpol"
         if self.grid_level != 3:
             text += f"+grid{self.grid_level}"
         return text
@@ -49,7 +57,7 @@ class Level:
         return self.name
 
 
-QM9_LEVEL = Level("b3lyp", "6-31g(2df,p)")
+QM9_LEVEL = Level("b3lyp", "6-31g(2df,p)", convention="6d7f", polarization="gaussian")
 
 NAMED: dict[str, Level] = {
     "hf/sto-3g": Level("hf", "sto-3g"),
@@ -81,8 +89,14 @@ def parse_level(text: str | Level) -> Level:
             level = replace(level, convention="6d7f")
         elif opt == "cart":
             level = replace(level, convention="cartesian")
+        elif opt == "sph":
+            level = replace(level, convention="spherical")
+        elif opt == "gpol":
+            level = replace(level, polarization="gaussian")
+        elif opt == "libpol":
+            level = replace(level, polarization="library")
         elif opt.startswith("grid") and opt[4:].isdigit():
             level = replace(level, grid_level=int(opt[4:]))
         else:
-            raise HohenbergError(f"unknown level option +{opt} in {text!r} (known: +df +nodf +6d7f +cart +gridN)")
+            raise HohenbergError(f"unknown level option +{opt} in {text!r} (known: +df +nodf +6d7f +cart +sph +gpol +libpol +gridN)")
     return level

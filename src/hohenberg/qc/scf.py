@@ -16,6 +16,7 @@ from pyscf import dft, gto, scf
 from hohenberg.errors import HohenbergError
 from hohenberg.molecules.molecule import Molecule
 from hohenberg.qc.basis_convention import restrict_to_subspace, subspace_transform
+from hohenberg.qc.basis_sets import gaussian_basis
 from hohenberg.qc.levels import Level, parse_level
 from hohenberg.units import HARTREE_EV
 
@@ -72,8 +73,15 @@ class SCFResult:
 
 def build_mol(molecule: Molecule, level: Level) -> gto.Mole:
     """The PySCF molecule: Cartesian AOs for the 6d7f and cartesian conventions."""
+    basis = level.basis
+    if level.polarization == "gaussian":
+        try:
+            basis = gaussian_basis(level.basis, molecule.numbers)
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise HohenbergError(f"molecule {molecule.name or molecule.formula}: cannot build Gaussian's "
+                                 f"{level.basis} ({exc})") from None
     try:
-        return molecule.to_pyscf(basis=level.basis, cart=level.convention != "spherical")
+        return molecule.to_pyscf(basis=basis, cart=level.convention != "spherical")
     except (RuntimeError, KeyError, ValueError) as exc:
         raise HohenbergError(f"molecule {molecule.name or molecule.formula}: cannot build basis {level.basis!r} ({exc})") from None
 
@@ -89,12 +97,12 @@ def make_scf(mol: gto.Mole, level: Level) -> scf.hf.SCF:
         mf.grids.level = level.grid_level
     mf.conv_tol = level.conv_tol
     mf.verbose = 0
+    if level.density_fit:
+        mf = mf.density_fit()
     if level.convention == "6d7f":
         if open_shell:
             raise HohenbergError("the 6d7f convention is implemented for closed shells only")
         mf = restrict_to_subspace(mf, subspace_transform(mol))
-    elif level.density_fit:
-        mf = mf.density_fit()
     return mf
 
 
