@@ -10,6 +10,8 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+
 from hohenberg.datasets import qm9
 from hohenberg.datasets.statistics import target_statistics
 from hohenberg.fileio import atomic_write
@@ -25,9 +27,9 @@ def run_demo(out: Path, source: Path | None = None, log=print) -> dict:
     t0 = time.perf_counter()
     if table_path.exists():  # resume: the table is the slow step
         table = MoleculeTable.load(table_path)
-        log(f"[1/3] reusing {table_path} ({len(table)} molecules)")
+        log(f"[1/4] reusing {table_path} ({len(table)} molecules)")
     else:
-        log(f"[1/3] reading QM9 from {source or 'the installed qm9pack package'} ...")
+        log(f"[1/4] reading QM9 from {source or 'the installed qm9pack package'} ...")
         table = qm9.ingest(source)
         table.save(table_path)
     ingest_s = time.perf_counter() - t0
@@ -36,14 +38,18 @@ def run_demo(out: Path, source: Path | None = None, log=print) -> dict:
             "uncharacterized": int(table.properties["uncharacterized"].sum()), "targets": stats,
             "ingest_or_load_time_s": round(ingest_s, 2)}
     atomic_write(out / "info.json", json.dumps(info, indent=2))
-    log(f"[2/3] {len(table)} molecules, {info['atoms']} atoms; statistics in {out / 'info.json'}")
+    log(f"[2/4] {len(table)} molecules, {info['atoms']} atoms; statistics in {out / 'info.json'}")
 
     result = run_baseline(table, qm9.TARGETS)
     atomic_write(out / "baseline.json", json.dumps(result.to_json(), indent=2))
     parity_grid(out / "baseline_parity.png",
                 {target_label(t): (*result.predictions[t], report_unit(t)[0]) for t in qm9.TARGETS},
                 title=f"per-element linear baseline, QM9 test split (n={result.split_sizes['test']})")
-    log(f"[3/3] baseline fitted on {result.split_sizes['train']} molecules, tested on {result.split_sizes['test']}")
+    log(f"[3/4] baseline fitted on {result.split_sizes['train']} molecules, tested on {result.split_sizes['test']}")
+
+    qc = qc_step(table, out)
+    log(f"[4/4] {qc['molecule']} at {qc['level']}: HOMO {qc['homo_eV']:.4f} eV (QM9 {qc['qm9_homo_eV']:.4f}), "
+        f"dipole {qc['mu_D']:.4f} D (QM9 {qc['qm9_mu_D']:.4f}); density slices in {out / 'density_slices.png'}")
 
     lines = ["# Hohenberg demo report", "",
              f"QM9: {len(table)} molecules from `{table.meta['source_kind']}` ({table.meta['level']}).", "",
@@ -54,6 +60,48 @@ def run_demo(out: Path, source: Path | None = None, log=print) -> dict:
         lines.append(f"| {target_label(t)} | {s['unit']} | {s['mean']:.4g} | {s['std']:.4g} | "
                      f"{result.errors[t][f'mae_{unit}']:.4g} | {unit} |")
     lines += ["", f"Split (seed 0): {result.split_sizes}.", "",
-              "Files: `qm9.npz` (table), `info.json`, `baseline.json`, `baseline_parity.png`."]
+              f"## Quantum chemistry: {qc['molecule']} ({qc['formula']}) at `{qc['level']}`", "",
+              "| quantity | ours | QM9 |", "|---|---|---|",
+              f"| HOMO (eV) | {qc['homo_eV']:.4f} | {qc['qm9_homo_eV']:.4f} |",
+              f"| LUMO (eV) | {qc['lumo_eV']:.4f} | {qc['qm9_lumo_eV']:.4f} |",
+              f"| dipole (D) | {qc['mu_D']:.4f} | {qc['qm9_mu_D']:.4f} |", "",
+              f"Density on {qc['grid']} points: Becke-grid electrons {qc['becke_electrons']:.5f} "
+              f"(of {qc['electrons']}), voxel sum {qc['voxel_sum_electrons']:.3f}, deformation density "
+              f"(DFT - promolecule) integrates to {qc['deformation_electrons']:+.4f}.", "",
+              "Files: `qm9.npz` (table), `info.json`, `baseline.json`, `baseline_parity.png`, `qc.json`, "
+              "`density.cube`, `promolecule.cube`, `density_slices.png`."]
     atomic_write(out / "report.md", "\n".join(lines) + "\n")
-    return {"info": info, "baseline": result.to_json()}
+    return {"info": info, "baseline": result.to_json(), "qc": qc}
+
+
+def qc_step(table: MoleculeTable, out: Path, row: int | None = None) -> dict:
+    """QM9's level on one small QM9 molecule (water if present): numbers vs QM9, cube files, slices."""
+    from hohenberg.grids import Grid
+    from hohenberg.molecules.cube import write_cube
+    from hohenberg.qc.density import becke_electron_count, density_on_grid
+    from hohenberg.qc.promolecule import promolecule_density
+    from hohenberg.qc.scf import run_scf
+    from hohenberg.reports.slices import slice_panels
+
+    if row is None:
+        water = [i for i, m in enumerate(table.ids) if m == "dsgdb9nsd_000003"]
+        row = water[0] if water else int(table.n_atoms.argmin())
+    mol = table[row]
+    scf = run_scf(mol, "qm9")
+    grid = Grid.around(mol.positions, 0.2, 48)
+    rho = density_on_grid(scf, grid)
+    pro = promolecule_density(mol.numbers, mol.positions, grid, "qm9")
+    write_cube(out / "density.cube", mol, grid, rho.astype(np.float32), comment=f"DFT density, {scf.level.name}")
+    write_cube(out / "promolecule.cube", mol, grid, pro.astype(np.float32), comment="promolecule density")
+    slice_panels(out / "density_slices.png", {"DFT density (e/bohr^3)": rho, "promolecule": pro,
+                                              "DFT - promolecule": rho - pro},
+                 title=f"{mol.name} ({mol.formula}), {scf.level.name}, mid plane")
+    qc = {"molecule": mol.name, "formula": mol.formula, "level": scf.level.name, "energy_eV": scf.energy_eV,
+          "homo_eV": scf.homo_eV, "lumo_eV": scf.lumo_eV, "mu_D": scf.mu_D,
+          "qm9_homo_eV": mol.properties["homo_eV"], "qm9_lumo_eV": mol.properties["lumo_eV"],
+          "qm9_mu_D": mol.properties["mu_D"], "scf_cycles": scf.n_cycles, "scf_wall_s": scf.wall_s,
+          "grid": "x".join(map(str, grid.shape)), "electrons": mol.n_electrons,
+          "becke_electrons": becke_electron_count(scf), "voxel_sum_electrons": grid.integrate(rho),
+          "deformation_electrons": grid.integrate(rho - pro)}
+    atomic_write(out / "qc.json", json.dumps(qc, indent=2))
+    return qc
