@@ -1,4 +1,4 @@
-"""Batch runner: results and failures on disk, resume without recomputation, Dask kill + resume."""
+"""Batch runner: results in the store and failures on disk, resume without recomputation, Dask kill + resume."""
 
 import json
 import os
@@ -14,6 +14,7 @@ import pytest
 from hohenberg.errors import HohenbergError
 from hohenberg.molecules import Molecule, MoleculeTable
 from hohenberg.qc.batch import BatchConfig, run_batch
+from hohenberg.store import StoreReader, verify_store
 
 CONFIG = BatchConfig(level="hf/sto-3g", spacing=0.4, size=12)
 
@@ -35,9 +36,9 @@ def test_local_batch_writes_results_logs_failures_and_resumes(tmp_path, qm9_tabl
     assert (summary.computed, summary.failed, summary.done) == (4, 1, 4)
     failures = [json.loads(x) for x in (tmp_path / "failures.jsonl").read_text().splitlines()]
     assert failures[0]["id"] == "H2-bad" and "basis" in failures[0]["reason"]
-    with np.load(tmp_path / "results" / f"{table.ids[0]}.npz") as data:
-        assert str(data["level"]) == "hf/6-31g" and data["density"].shape == (12, 12, 12)
-        assert data["density"].dtype == np.float32 and float(data["homo_eV"]) < 0
+    data = StoreReader(tmp_path)[table.ids[0]]
+    assert data.meta["level"] == "hf/6-31g" and data["density"].shape == (12, 12, 12)
+    assert data["density"].dtype == np.float32 and float(data["homo_eV"]) < 0
     again = run_batch(mols + [bad], tmp_path, config)
     assert (again.computed, again.skipped, again.failed) == (0, 4, 1)  # nothing recomputed
     with pytest.raises(HohenbergError, match="refusing to add results"):
@@ -47,7 +48,7 @@ def test_local_batch_writes_results_logs_failures_and_resumes(tmp_path, qm9_tabl
 def test_two_local_workers(tmp_path, qm9_table):
     table = small_molecules(qm9_table, 4)
     summary = run_batch(iter(table), tmp_path, CONFIG, workers=2)
-    assert summary.computed == 4 and sorted(p.stem for p in (tmp_path / "results").glob("*.npz")) == sorted(table.ids)
+    assert summary.computed == 4 and sorted(StoreReader(tmp_path).ids) == sorted(table.ids)
 
 
 DRIVER = """
@@ -74,24 +75,33 @@ def test_dask_local_cluster_killed_midway_then_resumed(tmp_path, qm9_table):
     script.write_text(DRIVER)
     proc = subprocess.Popen([sys.executable, str(script), str(table_path), str(out)], start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    results = out / "results"
+
+    def committed():  # id -> (shard, offset, nbytes, crc32) of what the store has committed so far
+        if not (out / "store.json").exists():
+            return {}
+        reader = StoreReader(out)
+        return {i: reader.location(i) for i in reader.ids}
+
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(results.glob("*.npz")) if results.exists() else []) < 3:
+    while time.time() < deadline and len(committed()) < 3:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)  # the driver, the scheduler and the workers
     proc.wait()
-    before = {p.stem: p.stat().st_mtime_ns for p in results.glob("*.npz")}
+    before = committed()
     assert 3 <= len(before) < 14, "the kill must land midway"
 
     proc = subprocess.run([sys.executable, str(script), str(table_path), str(out)], capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     done, computed, skipped = proc.stdout.split()[-3:]
-    after = sorted(p.name for p in results.iterdir())
-    assert after == sorted(f"{i}.npz" for i in table.ids)  # nothing missing, nothing twice, no temp files
+    reader = StoreReader(out)
+    assert sorted(reader.ids) == sorted(table.ids)  # nothing missing
+    assert reader.index_problems == [] and reader.tails == {}  # nothing twice, no half-written bytes
+    assert verify_store(out).ok
     assert int(skipped) == len(before) and int(computed) == 14 - len(before)
-    for stem, mtime in before.items():  # what was done before the kill was not recomputed
-        assert (results / f"{stem}.npz").stat().st_mtime_ns == mtime
+    for stem, location in before.items():  # what was done before the kill was not recomputed or moved
+        assert reader.location(stem) == location
+    assert sorted(p.name for p in out.iterdir()) == [".writer.lock", "shards", "store.json"]  # no temp files
     assert not (out / "failures.jsonl").exists()
 
 

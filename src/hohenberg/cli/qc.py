@@ -109,7 +109,7 @@ def promolecule(
 @app.command("batch")
 def batch(
     table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="A molecule table (.npz, e.g. from 'hohenberg data qm9').")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created, or resumed).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Store folder (created, or extended: rerun to resume).")],
     level: LevelOpt = "pbe/def2-svp",
     limit: Annotated[Optional[int], typer.Option(help="Only the first N molecules of the table.")] = None,
     ids: Annotated[Optional[str], typer.Option(help="Comma-separated molecule ids instead of the whole table.")] = None,
@@ -118,6 +118,8 @@ def batch(
     spacing: SpacingOpt = 0.2,
     size: SizeOpt = 64,
     no_density: Annotated[bool, typer.Option("--no-density", help="Properties only, no grids.")] = False,
+    layout: Annotated[str, typer.Option(help="Store layout: 'grid' (compressed density grids) or 'orbitals' "
+                                             "(occupied orbitals, rendered on any grid when read).")] = "grid",
     retry_failed: Annotated[bool, typer.Option(help="Try again the molecules that failed before.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -131,14 +133,17 @@ def batch(
     rows = table.index_of(ids.split(",")) if ids else range(len(table) if limit is None else min(limit, len(table)))
     sub = table.take(list(rows))
     threads = max(1, (os.cpu_count() or 1) // max(workers, 1)) if scheduler is None else 1
-    config = BatchConfig(level=level, spacing=spacing, size=size, density=not no_density, threads_per_task=threads)
+    if layout not in ("grid", "orbitals"):
+        raise InputError(None, f"--layout {layout!r}: choose 'grid' or 'orbitals'")
+    config = BatchConfig(level=level, spacing=spacing, size=size, density=not no_density, threads_per_task=threads,
+                         layout=layout)
     with Progress(TextColumn("qc batch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, disable=json_out) as bar:
         task = bar.add_task("batch", total=len(sub))
         summary = run_batch(iter(sub), out, config, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
                             progress=lambda n, ok: bar.update(task, completed=n))
     report = {"requested": len(sub), "done": summary.done, "computed_now": summary.computed,
-              "already_done": summary.skipped, "failed": summary.failed, "out": summary.out, "level": level}
+              "already_done": summary.skipped, "failed": summary.failed, "out": summary.out, "level": level, "layout": layout}
     _report(report, json_out, "batch")
     if summary.failed:
         console.print(f"[yellow]{summary.failed} failure(s): see {out / 'failures.jsonl'}[/]")

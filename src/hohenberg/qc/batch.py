@@ -1,11 +1,12 @@
 """Single points and density grids for many molecules: local process pool or a Dask cluster.
 
-Each finished molecule is written at once, atomically, by the driver process to
-``OUT/results/<id>.npz``; a failure is appended to ``OUT/failures.jsonl`` with the molecule id
-and the reason.  A rerun (after a crash, a kill or Ctrl-C) skips what is already on disk, so it
-recomputes nothing; ``OUT/batch.json`` fixes the configuration, and a rerun with another one is
-refused rather than mixing results.  At most ``max_in_flight`` molecules are submitted at a
-time, so memory stays bounded however large the table.
+Each finished molecule is appended at once, by the driver process, to the volumetric store at
+``OUT`` (:mod:`hohenberg.store`: a record is committed completely or not at all, so a crash or a
+kill never leaves half of one); a failure is appended to ``OUT/failures.jsonl`` with the molecule
+id and the reason.  A rerun (after a crash, a kill or Ctrl-C) skips what is already in the store,
+so it recomputes nothing; ``OUT/store.json`` fixes the configuration (level, grid, layout), and a
+rerun with another one is refused rather than mixing results.  At most ``max_in_flight``
+molecules are submitted at a time, so memory stays bounded however large the table.
 """
 
 from __future__ import annotations
@@ -15,14 +16,12 @@ import os
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from hohenberg import __version__
 from hohenberg.errors import HohenbergError
-from hohenberg.fileio import atomic_open, atomic_write
 from hohenberg.grids import Grid
 from hohenberg.molecules.molecule import Molecule
 
@@ -32,8 +31,9 @@ class BatchConfig:
     level: str
     spacing: float = 0.2  # Angstrom
     size: int = 64  # points per axis
-    density: bool = True  # write the density grid (float32, electrons/bohr^3)
+    density: bool = True  # store the density (grid layout) or what renders it (orbitals layout)
     threads_per_task: int = 1
+    layout: str = "grid"  # store layout: "grid" (density on the grid) or "orbitals" (rendered on read)
 
 
 @dataclass
@@ -59,43 +59,41 @@ def compute_one(molecule: Molecule, config: BatchConfig) -> dict[str, np.ndarray
     arrays["positions"] = molecule.positions
     if config.density:
         grid = Grid.around(molecule.positions, config.spacing, config.size)
-        arrays["density"] = density_on_grid(result, grid).astype(np.float32)
+        if config.layout == "orbitals":  # no grid evaluation here: the reader renders it
+            from hohenberg.store.render import orbital_arrays
+
+            arrays.update(orbital_arrays(result.mol, result.mo_coeff, result.mo_occ))
+        else:
+            arrays["density"] = density_on_grid(result, grid).astype(np.float32)
         arrays["grid_origin"] = grid.origin
         arrays["grid_axes"] = grid.axes
     return arrays
 
 
 def _safe_id(name: str) -> str:
-    if not name or any(c in name for c in "/\\\0") or name.startswith("."):
-        raise HohenbergError(f"molecule id {name!r} cannot name a result file")
+    if not name or "\n" in name:
+        raise HohenbergError(f"molecule id {name!r} cannot name a record")
     return name
 
 
 class BatchDir:
-    """The on-disk state of a batch: results, failures, configuration."""
+    """The on-disk state of a batch: the store of results, and the failure log beside it."""
 
     def __init__(self, out: str | Path, config: BatchConfig):
-        self.out = Path(out)
-        self.results = self.out / "results"
-        self.results.mkdir(parents=True, exist_ok=True)
-        for stale in self.results.glob(".*.tmp"):  # a write cut short by a kill: never a result
-            stale.unlink(missing_ok=True)
-        self.failures_path = self.out / "failures.jsonl"
-        manifest = self.out / "batch.json"
-        wanted = {"config": asdict(config), "code": f"hohenberg {__version__}"}
-        if manifest.exists():
-            have = json.loads(manifest.read_text())
-            if have.get("config") != wanted["config"]:
-                raise HohenbergError(f"{manifest}: this batch was run with {have.get('config')}; "
-                                     f"refusing to add results computed with {wanted['config']}")
-        else:
-            atomic_write(manifest, json.dumps(wanted, indent=2))
+        from hohenberg.store import StoreWriter
 
-    def path(self, mol_id: str) -> Path:
-        return self.results / f"{_safe_id(mol_id)}.npz"
+        self.out = Path(out)
+        if (self.out / "results").is_dir() and not (self.out / "store.json").exists():
+            raise HohenbergError(f"{self.out}: holds a batch in the old layout (results/*.npz); "
+                                 "write the store to a new --out folder")
+        # what the results depend on; threads_per_task does not, so reruns may change it
+        science = {"level": config.level, "spacing": config.spacing, "size": config.size,
+                   "density": config.density}
+        self.store = StoreWriter(self.out, science, layout_name=config.layout)
+        self.failures_path = self.out / "failures.jsonl"
 
     def done_ids(self) -> set[str]:
-        return {p.stem for p in self.results.glob("*.npz")}
+        return set(self.store.ids)
 
     def failed_ids(self) -> set[str]:
         if not self.failures_path.exists():
@@ -109,8 +107,7 @@ class BatchDir:
         return ids
 
     def write(self, mol_id: str, arrays: dict[str, np.ndarray], level: str) -> None:
-        with atomic_open(self.path(mol_id)) as fh:
-            np.savez(fh, level=np.array(level), code=np.array(f"hohenberg {__version__}"), **arrays)
+        self.store.put(mol_id, arrays, {"level": level, "source": "hohenberg qc batch"})
 
     def fail(self, mol_id: str, reason: str) -> None:
         with open(self.failures_path, "a") as fh:
@@ -118,15 +115,27 @@ class BatchDir:
             fh.flush()
             os.fsync(fh.fileno())
 
+    def close(self) -> None:
+        self.store.close()
+
 
 def run_batch(molecules: Iterable[Molecule], out: str | Path, config: BatchConfig, workers: int = 1,
               scheduler: str | None = None, retry_failed: bool = False, max_in_flight: int | None = None,
               progress: Callable[[int, int], None] | None = None, total: int | None = None) -> BatchSummary:
     """Compute every molecule not yet on disk; see the module docstring."""
+    if config.layout not in ("grid", "orbitals"):
+        raise HohenbergError(f"unknown store layout {config.layout!r} (grid, orbitals)")
     state = BatchDir(out, config)
     done = state.done_ids()
     skip = done | (set() if retry_failed else state.failed_ids())
-    todo = (m for m in molecules if _safe_id(m.name) not in skip)
+
+    def todo_ids():  # an id given twice is computed once (the store holds one record per id)
+        for m in molecules:
+            if _safe_id(m.name) not in skip:
+                skip.add(m.name)
+                yield m
+
+    todo = todo_ids()
     n_skipped = len(done)
     computed = failed = 0
     limit = max_in_flight or 2 * max(workers, 1)
@@ -143,13 +152,16 @@ def run_batch(molecules: Iterable[Molecule], out: str | Path, config: BatchConfi
         if progress is not None:
             progress(computed + failed, computed)
 
-    if scheduler is not None:
-        _run_dask(todo, config, scheduler, limit, record)
-    elif workers <= 1:
-        for mol in todo:
-            record(mol, _guarded(mol, config))
-    else:
-        _run_pool(todo, config, workers, limit, record)
+    try:
+        if scheduler is not None:
+            _run_dask(todo, config, scheduler, limit, record)
+        elif workers <= 1:
+            for mol in todo:
+                record(mol, _guarded(mol, config))
+        else:
+            _run_pool(todo, config, workers, limit, record)
+    finally:
+        state.close()  # releases the writer's lock
     return BatchSummary(len(state.done_ids()), computed, n_skipped, len(state.failed_ids()), str(state.out))
 
 

@@ -1,0 +1,54 @@
+"""The orbitals layout: what is stored per molecule, and the density rendered from it.
+
+Stored: occupied orbital coefficients (AO x n_occ, float32: relative density error ~1e-7),
+occupations, and PySCF's integer/float basis tables ``_atm``, ``_bas``, ``_env`` (enough for
+``eval_ao``).  Rendering evaluates rho = sum_i n_i |phi_i|^2 on any grid, so rotations and
+resolutions are exact, at the price of CPU time per read (measured in benchmarks/store_layouts.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyscf import gto
+
+from hohenberg.grids import Grid
+from hohenberg.qc.density import brick_order, density_at, occupied_orbitals
+from hohenberg.units import ANGSTROM_BOHR
+
+
+def orbital_arrays(mol: gto.Mole, mo_coeff: np.ndarray, mo_occ: np.ndarray) -> dict[str, np.ndarray]:
+    c_occ, occ = occupied_orbitals(mo_coeff, mo_occ)
+    return {"orbitals_coeff": c_occ.astype(np.float32), "orbitals_occ": occ.astype(np.float64),
+            "basis_atm": mol._atm.astype(np.int32), "basis_bas": mol._bas.astype(np.int32),
+            "basis_env": mol._env.astype(np.float64), "basis_cart": np.asarray(bool(mol.cart))}
+
+
+def mol_from_arrays(arrays: dict) -> gto.Mole:
+    """A built Mole from the stored tables (no ``gto.loads``: that one calls ``eval``)."""
+    mol = gto.Mole()
+    mol._atm = np.ascontiguousarray(arrays["basis_atm"], dtype=np.int32)
+    mol._bas = np.ascontiguousarray(arrays["basis_bas"], dtype=np.int32)
+    mol._env = np.ascontiguousarray(arrays["basis_env"], dtype=np.float64)
+    mol.cart = bool(arrays["basis_cart"])
+    mol._built = True
+    return mol
+
+
+def render_density(arrays: dict, grid: Grid) -> np.ndarray:
+    """rho (electrons/bohr^3, float32, ``grid.shape``) from the orbital arrays of one record."""
+    mol = mol_from_arrays(arrays)
+    coeff = np.asarray(arrays["orbitals_coeff"], dtype=np.float64)
+    occ = np.asarray(arrays["orbitals_occ"], dtype=np.float64)
+    order = brick_order(grid.shape)  # lets PySCF screen shells per small cube (see qc.density)
+    rho = np.empty(grid.n_points)
+    rho[order] = density_at(mol, coeff, occ, grid.points()[order] * ANGSTROM_BOHR)
+    return rho.reshape(grid.shape).astype(np.float32)
+
+
+def rotated_grid(grid: Grid, rotation: np.ndarray, center: np.ndarray | None = None) -> Grid:
+    """``grid`` turned by the 3x3 rotation about ``center`` (default: the grid's centre), Angstrom."""
+    r = np.asarray(rotation, dtype=np.float64)
+    if center is None:
+        center = grid.origin + (np.asarray(grid.shape) - 1) / 2.0 @ grid.axes
+    center = np.asarray(center, dtype=np.float64)
+    return Grid(center + (grid.origin - center) @ r.T, grid.axes @ r.T, grid.shape)
