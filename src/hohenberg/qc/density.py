@@ -44,22 +44,9 @@ def density_at(mol: gto.Mole, mo_coeff: np.ndarray, mo_occ: np.ndarray, coords_b
     return rho
 
 
-def brick_order(shape: tuple[int, int, int], edge: int = 4) -> np.ndarray:
-    """Permutation of C-ordered grid points into ``edge``^3 bricks.
-
-    PySCF screens basis functions per run of consecutive points; in C order such a run is a
-    line across the whole box, so nothing is screened.  In bricks a run is a small cube, and
-    shells that vanish on it are skipped.
-    """
-    idx = np.indices(shape).reshape(3, -1)
-    return np.lexsort((idx[2], idx[1], idx[0], idx[2] // edge, idx[1] // edge, idx[0] // edge))
-
-
 def density_on_grid(result: SCFResult, grid: Grid, block: int = BLOCK) -> np.ndarray:
     """The SCF density on ``grid`` (shape ``grid.shape``), electrons/bohr^3."""
-    order = brick_order(grid.shape)
-    rho = np.empty(grid.n_points)
-    rho[order] = density_at(result.mol, result.mo_coeff, result.mo_occ, grid.points()[order] * ANGSTROM_BOHR, block)
+    rho = density_at(result.mol, result.mo_coeff, result.mo_occ, grid.points() * ANGSTROM_BOHR, block)
     return rho.reshape(grid.shape)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from pyscf import gto
 
 from hohenberg.grids import Grid
-from hohenberg.qc.density import brick_order, density_at, occupied_orbitals
+from hohenberg.qc.density import density_at, occupied_orbitals
 from hohenberg.units import ANGSTROM_BOHR
 
 
@@ -39,9 +39,7 @@ def render_density(arrays: dict, grid: Grid) -> np.ndarray:
     mol = mol_from_arrays(arrays)
     coeff = np.asarray(arrays["orbitals_coeff"], dtype=np.float64)
     occ = np.asarray(arrays["orbitals_occ"], dtype=np.float64)
-    order = brick_order(grid.shape)  # lets PySCF screen shells per small cube (see qc.density)
-    rho = np.empty(grid.n_points)
-    rho[order] = density_at(mol, coeff, occ, grid.points()[order] * ANGSTROM_BOHR)
+    rho = density_at(mol, coeff, occ, grid.points() * ANGSTROM_BOHR)
     return rho.reshape(grid.shape).astype(np.float32)
 
 
