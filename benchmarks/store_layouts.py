@@ -6,7 +6,11 @@ Molecules: the first N QM9 fixture molecules with 7-9 heavy atoms (QM9's typical
 each at LEVEL, density on the DESIGN grid (64^3, 0.2 A).  The same arrays go into one store per
 layout/codec and, as the baseline, into one raw float32 ``.npy`` file per molecule.
 
-* size and error: bytes per molecule vs 4 * 64^3; max |error| (e/bohr^3) and the worst
+* containers: the grid layout in the ``shards`` container (our append-only files) and in the
+  ``hdf5`` container (h5py: one sealed HDF5 file per shard, one chunk (1, n, n, n) per molecule,
+  shuffle + gzip + fletcher32), with the same codecs.
+* size and error: bytes per molecule vs 4 * 64^3 (records' own bytes, and the files on disk per
+  molecule: index lines and HDF5 metadata included); max |error| (e/bohr^3) and the worst
   integrated-density error (relative) over the molecules, against the float32 grid.
 * write: encode + append + fsync per record (what the batch driver adds per molecule), and as a
   share of the molecule's compute time (SCF + grid).
@@ -145,8 +149,12 @@ def main() -> None:
     raw_bytes = 4 * args.size**3
     rng = np.random.default_rng(0)
     config = {"level": args.level, "spacing": args.spacing, "size": args.size, "density": True}
-    variants = [("grid/logq (default)", "grid", DensityCodec()), ("grid/f16", "grid", DensityCodec("f16")),
-                ("grid/deflate (lossless)", "grid", DensityCodec("raw")), ("orbitals", "orbitals", DensityCodec())]
+    variants = [("grid/logq (default)", "grid", DensityCodec(), "shards"),
+                ("grid/f16", "grid", DensityCodec("f16"), "shards"),
+                ("grid/deflate (lossless)", "grid", DensityCodec("raw"), "shards"),
+                ("hdf5 grid/logq", "grid", DensityCodec(), "hdf5"),
+                ("hdf5 grid/f16", "grid", DensityCodec("f16"), "hdf5"),
+                ("orbitals", "orbitals", DensityCodec(), "shards")]
     rows = []
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         tmp = Path(tmp)
@@ -162,14 +170,15 @@ def main() -> None:
         write_ms = 1e3 * (time.perf_counter() - t0) / len(ids)
         warm, cold = read_rates(lambda i: np.load(npy / f"{i}.npy"), ids, list(npy.iterdir()), args.reads, rng)
         base = {"layout": "raw float32 .npy (baseline)", "bytes_per_molecule": (npy / f"{ids[0]}.npy").stat().st_size,
+                "disk_bytes_per_molecule": (npy / f"{ids[0]}.npy").stat().st_size,
                 "max_abs_error_e_bohr3": 0.0, "max_rel_integral_error": 0.0, "write_ms_per_record": write_ms,
                 "read_warm_grids_per_s": warm, "read_cold_grids_per_s": cold}
         rows.append(base)
-        for name, layout_name, codec in variants:
-            root = tmp / name.split()[0].replace("/", "_")
+        for name, layout_name, codec, container in variants:
+            root = tmp / name.replace(" (default)", "").replace(" ", "_").replace("/", "_").replace("(", "").replace(")", "")
             arrays = orbs if layout_name == "orbitals" else grids
             t0 = time.perf_counter()
-            with StoreWriter(root, config, layout_name, codec) as w:
+            with StoreWriter(root, config, layout_name, codec, container=container) as w:
                 for i, a in zip(ids, arrays):
                     w.put(i, a)
             write_ms = 1e3 * (time.perf_counter() - t0) / len(ids)
@@ -181,9 +190,11 @@ def main() -> None:
                 ref = grid.integrate(g["density"])
                 max_int = max(max_int, abs(grid.integrate(rho) - ref) / ref)
             reads = args.reads if layout_name == "grid" else min(args.reads, len(ids))  # rendering is slow
-            warm, cold = read_rates(reader.density, ids, list((root / SHARDS).glob("*.dat")), reads, rng,
+            files = [p for p in (root / SHARDS).glob("*") if p.suffix in (".dat", ".h5")]
+            warm, cold = read_rates(reader.density, ids, files, reads, rng,
                                     cold_passes=2 if layout_name == "grid" else 1, warm_all=layout_name == "grid")
-            rows.append({"layout": name, "bytes_per_molecule": reader.stored_bytes() / len(ids),
+            rows.append({"layout": name, "container": container, "bytes_per_molecule": reader.stored_bytes() / len(ids),
+                         "disk_bytes_per_molecule": sum(p.stat().st_size for p in (root / SHARDS).glob("*")) / len(ids),
                          "max_abs_error_e_bohr3": max_abs, "max_rel_integral_error": max_int,
                          "write_ms_per_record": write_ms, "read_warm_grids_per_s": warm, "read_cold_grids_per_s": cold})
         # 96^3 over the same box: bytes and warm decode rate of the default codec
@@ -231,11 +242,12 @@ def main() -> None:
     print(f"{args.level}, {len(ids)} QM9 molecules (7-9 heavy atoms, mean {result['mean_nao']:.0f} AOs), "
           f"{result['grid']}; compute {result['compute_s_per_molecule']:.1f} s/molecule; "
           f"3D CNN training {train:.1f} grids/s")
-    head = ["layout", "bytes/mol", "x smaller", "max|err|", "int.err", "write ms", "write %",
+    head = ["layout", "bytes/mol", "disk/mol", "x smaller", "max|err|", "int.err", "write ms", "write %",
             "warm g/s", "x npy", "cold g/s", "x npy", "x CNN"]
     print(("{:<26}" + "{:>10}" * (len(head) - 1)).format(*head))
     for r in rows:
-        print(f"{r['layout']:<26}{r['bytes_per_molecule']:>10.0f}{r['ratio_vs_raw_float32']:>10.1f}"
+        print(f"{r['layout']:<26}{r['bytes_per_molecule']:>10.0f}{r['disk_bytes_per_molecule']:>10.0f}"
+              f"{r['ratio_vs_raw_float32']:>10.1f}"
               f"{r['max_abs_error_e_bohr3']:>10.1e}{r['max_rel_integral_error']:>10.1e}{r['write_ms_per_record']:>10.1f}"
               f"{100 * r['write_share_of_batch_time']:>10.2f}{r['read_warm_grids_per_s']:>10.1f}{r['read_warm_vs_npy']:>10.2f}"
               f"{r['read_cold_grids_per_s']:>10.1f}{r['read_cold_vs_npy']:>10.2f}{r['read_cold_vs_cnn_training']:>10.1f}")

@@ -146,14 +146,6 @@ def test_torch_dataset_with_two_worker_processes(tmp_path):
         DensityDataset(tmp_path, ids=["mol0", "zzz"])
 
 
-def test_batch_refuses_a_folder_in_the_old_layout(tmp_path):
-    from hohenberg.qc.batch import BatchConfig, run_batch
-
-    (tmp_path / "results").mkdir()
-    with pytest.raises(HohenbergError, match="old layout"):
-        run_batch([], tmp_path, BatchConfig(level="hf/sto-3g"))
-
-
 def test_failed_append_closes_the_writer_and_the_next_one_repairs(tmp_path):
     w = StoreWriter(tmp_path, CONFIG)
     w.put("mol0", fake_record(0))

@@ -118,6 +118,8 @@ def batch(
     spacing: SpacingOpt = 0.2,
     size: SizeOpt = 64,
     no_density: Annotated[bool, typer.Option("--no-density", help="Properties only, no grids.")] = False,
+    container: Annotated[Optional[str], typer.Option(help="File container of a new store: 'shards' (default) or "
+                                                          "'hdf5' (HDF5 files other tools can read).")] = None,
     layout: Annotated[str, typer.Option(help="Store layout: 'grid' (compressed density grids) or 'orbitals' "
                                              "(occupied orbitals, rendered on any grid when read).")] = "grid",
     retry_failed: Annotated[bool, typer.Option(help="Try again the molecules that failed before.")] = False,
@@ -136,7 +138,7 @@ def batch(
     if layout not in ("grid", "orbitals"):
         raise InputError(None, f"--layout {layout!r}: choose 'grid' or 'orbitals'")
     config = BatchConfig(level=level, spacing=spacing, size=size, density=not no_density, threads_per_task=threads,
-                         layout=layout)
+                         layout=layout, container=container)
     with Progress(TextColumn("qc batch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, disable=json_out) as bar:
         task = bar.add_task("batch", total=len(sub))

@@ -34,6 +34,7 @@ class BatchConfig:
     density: bool = True  # store the density (grid layout) or what renders it (orbitals layout)
     threads_per_task: int = 1
     layout: str = "grid"  # store layout: "grid" (density on the grid) or "orbitals" (rendered on read)
+    container: str | None = None  # "shards" or "hdf5" for a new store; None: the default, or the store's own
 
 
 @dataclass
@@ -83,13 +84,10 @@ class BatchDir:
         from hohenberg.store import StoreWriter
 
         self.out = Path(out)
-        if (self.out / "results").is_dir() and not (self.out / "store.json").exists():
-            raise HohenbergError(f"{self.out}: holds a batch in the old layout (results/*.npz); "
-                                 "write the store to a new --out folder")
         # what the results depend on; threads_per_task does not, so reruns may change it
         science = {"level": config.level, "spacing": config.spacing, "size": config.size,
                    "density": config.density}
-        self.store = StoreWriter(self.out, science, layout_name=config.layout)
+        self.store = StoreWriter(self.out, science, layout_name=config.layout, container=config.container)
         self.failures_path = self.out / "failures.jsonl"
 
     def done_ids(self) -> set[str]:

@@ -64,9 +64,11 @@ class StoreReader:
         self._pid = os.getpid()
         self._h5 = None
         if self.container == "hdf5":
-            from hohenberg.store.hdf5 import H5Files
+            from hohenberg.store.hdf5 import H5Files, uncommitted_files
 
             self._h5 = H5Files(self.root)
+            for n, nbytes in uncommitted_files(self.root).items():  # a killed writer's: never read
+                self.tails[n] = self.tails.get(n, 0) + nbytes
 
     # -- the index ------------------------------------------------------------------------
     @property
