@@ -1,0 +1,206 @@
+"""``hohenberg subgraph mine|explain`` and ``hohenberg train subgraph``: learning over the
+complete set of connected subgraphs (issue 6)."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import numpy as np
+import typer
+from rich.markup import escape
+
+from hohenberg.cli.output import console, print_json, print_table
+from hohenberg.errors import InputError
+
+app = typer.Typer(help="Frequent subgraphs of molecules and the models built on them.", no_args_is_help=True)
+
+MODELS = ("sparse", "boost", "topic")
+
+
+def _min_support(value: float, n: int) -> int:
+    """Absolute count, or a fraction of the molecules when below 1; 0 means 0.1 % (at least 2)."""
+    if value <= 0:
+        return max(2, math.ceil(0.001 * n))
+    return max(1, math.ceil(value * n)) if value < 1 else int(value)
+
+
+@app.command("mine")
+def mine_command(
+    smiles_file: Annotated[Path, typer.Argument(metavar="SMILES_FILE", help="One SMILES per line, or a CSV with a SMILES column.")],
+    min_support: Annotated[float, typer.Option("--min-support", help="Molecules a pattern must occur in (a fraction when < 1).")] = 2,
+    max_size: Annotated[Optional[int], typer.Option("--max-size", help="Largest pattern, in bonds (default: no limit).")] = None,
+    aromatic: Annotated[bool, typer.Option("--aromatic/--kekule", help="Aromatic atoms and bonds as their own labels.")] = True,
+    charge: Annotated[bool, typer.Option("--charge", help="Formal charge in the atom label.")] = False,
+    atoms: Annotated[bool, typer.Option("--atoms/--no-atoms", help="Report single-atom patterns too.")] = True,
+    smiles_column: Annotated[Optional[str], typer.Option("--smiles-column", help="SMILES column of a CSV.")] = None,
+    top: Annotated[int, typer.Option("--top", help="Rows shown in the table (JSON lists all).")] = 40,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """List every connected subgraph (as SMARTS) that occurs in at least S molecules."""
+    from hohenberg.subgraph.graph import LabelConfig, to_graphs
+    from hohenberg.subgraph.gspan import PatternTree
+    from hohenberg.subgraph.inputs import read_smiles_file
+
+    data = read_smiles_file(smiles_file, smiles_column)
+    config = LabelConfig(aromatic=aromatic, charge=charge)
+    support = _min_support(min_support, len(data.smiles))
+    t0 = time.perf_counter()
+    graphs = to_graphs(data.smiles, config)
+    tree = PatternTree(graphs, support, max_size)
+    patterns = [p for p in tree.walk() if atoms or p.size]
+    seconds = time.perf_counter() - t0
+    rows = [{"smarts": p.smarts(config), "support": len(p.support), "bonds": p.size} for p in patterns]
+    payload = {"molecules": len(graphs), "min_support": support, "max_size": max_size, "patterns": len(rows),
+               "seconds": round(seconds, 3), "results": rows}
+    if json_out:
+        print_json(payload)
+        return
+    shown = sorted(rows, key=lambda r: (-r["support"], r["bonds"]))[:top]
+    print_table(f"{len(rows)} patterns in {len(graphs)} molecules with support >= {support} ({seconds:.2f} s)",
+                ["SMARTS", "support", "bonds"], [(escape(r["smarts"]), r["support"], r["bonds"]) for r in shown])
+
+
+def _metrics(y: np.ndarray, pred: np.ndarray) -> dict:
+    if len(y) == 0:
+        return {}
+    err = pred - y
+    var = float(((y - y.mean()) ** 2).sum())
+    return {"mae": float(np.abs(err).mean()), "rmse": float(np.sqrt((err**2).mean())),
+            "r2": float(1 - (err**2).sum() / var) if var > 0 else None}
+
+
+def train_subgraph(
+    data_path: Annotated[Path, typer.Argument(metavar="TABLE_OR_CSV", help="A MoleculeTable (.npz) or a CSV of SMILES + target.")],
+    target: Annotated[str, typer.Option("--target", help="Property (table) or column (CSV) to learn.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder (model.json is written there).")],
+    model: Annotated[str, typer.Option("--model", help="sparse | boost | topic")] = "sparse",
+    smiles_column: Annotated[Optional[str], typer.Option("--smiles-column", help="SMILES column of a CSV.")] = None,
+    min_support: Annotated[float, typer.Option("--min-support", help="Molecules a pattern must occur in (fraction when < 1; 0: 0.1 %, at least 2).")] = 0,
+    max_size: Annotated[Optional[int], typer.Option("--max-size", help="Largest pattern in bonds (default: none).")] = None,
+    lam: Annotated[Optional[float], typer.Option("--lam", help="sparse: final penalty (default lam_max * --lam-min-ratio).")] = None,
+    lam_min_ratio: Annotated[float, typer.Option("--lam-min-ratio", help="sparse: end of the path relative to lam_max.")] = 0.01,
+    n_lambdas: Annotated[int, typer.Option("--n-lambdas", help="sparse: points on the path.")] = 10,
+    l1_ratio: Annotated[float, typer.Option("--l1-ratio", help="sparse: 1 = lasso, < 1 elastic net.")] = 1.0,
+    loss: Annotated[str, typer.Option("--loss", help="sparse: squared | huber | logistic.")] = "squared",
+    composition: Annotated[bool, typer.Option("--composition", help="sparse/boost: element counts (H included) in the base model, for extensive targets.")] = False,
+    n_estimators: Annotated[int, typer.Option("--n-estimators", help="boost: trees.")] = 100,
+    learning_rate: Annotated[float, typer.Option("--learning-rate", help="boost: shrinkage.")] = 0.1,
+    max_depth: Annotated[int, typer.Option("--max-depth", help="boost: depth of each tree.")] = 3,
+    n_topics: Annotated[int, typer.Option("--n-topics", help="topic: topics.")] = 10,
+    radius: Annotated[int, typer.Option("--radius", help="topic: Morgan radius of the rooted subgraphs.")] = 2,
+    test_fraction: Annotated[float, typer.Option("--test-fraction", help="Held-out share for the reported errors.")] = 0.1,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Use a random subset of this many molecules.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the subset and split.")] = 0,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Fit a sparse-regression, boosting or topic model over subgraph features; report test errors."""
+    from hohenberg.subgraph.inputs import read_training_data
+    from hohenberg.subgraph.persist import save_model
+
+    if model not in MODELS:
+        raise InputError(None, f"--model must be one of {', '.join(MODELS)}, not {model!r}")
+    if not 0 <= test_fraction < 1:
+        raise InputError(None, "--test-fraction must be in [0, 1)")
+    data = read_training_data(data_path, target, smiles_column)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(data.smiles))
+    if limit is not None:
+        order = order[:limit]
+    n_test = int(round(test_fraction * len(order)))
+    test, train = order[:n_test], order[n_test:]
+    smiles = np.asarray(data.smiles, dtype=object)
+    y = data.y
+    support = _min_support(min_support, len(train))
+    if model == "sparse":
+        from hohenberg.subgraph.sparse import SparseSubgraphRegressor
+
+        est = SparseSubgraphRegressor(lam=lam, l1_ratio=l1_ratio, loss=loss, n_lambdas=n_lambdas,
+                                      lam_min_ratio=lam_min_ratio, min_support=support, max_size=max_size,
+                                      composition=composition)
+    elif model == "boost":
+        from hohenberg.subgraph.boost import SubgraphBoostRegressor
+
+        est = SubgraphBoostRegressor(n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
+                                     min_support=support, max_size=max_size, composition=composition)
+    else:
+        from hohenberg.subgraph.bag import SubgraphTopicRegressor
+
+        est = SubgraphTopicRegressor(n_topics=n_topics, radius=radius, min_df=support, seed=seed)
+    t0 = time.perf_counter()
+    est.fit(list(smiles[train]), y[train])
+    fit_seconds = time.perf_counter() - t0
+    result = {
+        "data": str(data_path), "target": target, "model": model, "n_train": len(train), "n_test": len(test),
+        "min_support": support, "fit_seconds": round(fit_seconds, 2),
+        "train": _metrics(y[train], est.predict(list(smiles[train]))),
+        "test": _metrics(y[test], est.predict(list(smiles[test]))) if len(test) else {},
+    }
+    if hasattr(est, "search_stats_"):
+        s = est.search_stats_
+        result["search"] = {"visited": s.visited, "expanded": s.expanded, "created": s.created}
+        result["n_features"] = len(est.patterns_)
+        result["top"] = [{"smarts": a, "weight": b, "support": c} for a, b, c in est.top_patterns(15)]
+    else:
+        result["n_features"] = len(est.bag_.names_)
+        result["top"] = est.topics(6)
+    save_model(est, out, {"training": {k: v for k, v in result.items() if k != "top"}})
+    (out / "metrics.json").write_text(json.dumps(result, indent=1, default=float))
+    if json_out:
+        print_json(result)
+        return
+    rows = [(split, m.get("mae"), m.get("rmse"), m.get("r2")) for split, m in (("train", result["train"]), ("test", result["test"])) if m]
+    print_table(f"{model} on {target}: {len(train)} train / {len(test)} test, {result['n_features']} features, "
+                f"{fit_seconds:.1f} s", ["split", "MAE", "RMSE", "R2"], rows)
+    if model != "topic":
+        print_table("top subgraphs", ["SMARTS", "weight", "support"], [(escape(r["smarts"]), r["weight"], r["support"]) for r in result["top"]])
+    console.print(f"wrote {out / 'model.json'}")
+
+
+@app.command("explain")
+def explain_command(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Folder written by 'hohenberg train subgraph'.")],
+    top: Annotated[int, typer.Option("--top", help="How many subgraphs to draw.")] = 12,
+    molecule: Annotated[Optional[str], typer.Option("--molecule", "-m", help="SMILES to highlight the subgraphs on.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for the PNGs (default MODEL_DIR).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Draw the model's top subgraphs with their coefficients or importances (PNG); with
+    --molecule, highlight those that occur in that molecule."""
+    from hohenberg.subgraph.explain import draw_patterns, highlight, top_patterns
+    from hohenberg.subgraph.persist import MODEL_FILE, load_model
+
+    if not (model_dir / MODEL_FILE).is_file():
+        raise InputError(model_dir / MODEL_FILE, "no model here (train one with 'hohenberg train subgraph')")
+    try:
+        est, _ = load_model(model_dir)
+    except (ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise InputError(model_dir / MODEL_FILE, f"unreadable model: {exc}") from None
+    out = out or model_dir
+    out.mkdir(parents=True, exist_ok=True)
+    rows = top_patterns(est, top)
+    result: dict = {"model": type(est).__name__, "top": rows}
+    if rows and "smarts" in rows[0]:
+        result["image"] = str(draw_patterns(rows, out / "top_subgraphs.png"))
+        if molecule is not None:
+            try:
+                path, found = highlight(molecule, rows, out / "highlight.png", est.label_config)
+            except ValueError as exc:
+                raise InputError(None, str(exc)) from None
+            result["molecule"] = {"smiles": molecule, "image": str(path), "matches": found}
+    if json_out:
+        print_json(result)
+        return
+    if rows and "smarts" in rows[0]:
+        print_table(f"top subgraphs of {type(est).__name__}", ["SMARTS", rows[0]["kind"], "support"],
+                    [(escape(r["smarts"]), r["weight"], r["support"]) for r in rows])
+    else:
+        print_table("topics", ["topic", "coef", "subgraphs"], [(r["topic"], r["weight"], escape(", ".join(r["subgraphs"]))) for r in rows])
+    for key in ("image",):
+        if key in result:
+            console.print(f"wrote {result[key]}")
+    if "molecule" in result:
+        console.print(f"wrote {result['molecule']['image']} ({len(result['molecule']['matches'])} of the top subgraphs occur)")

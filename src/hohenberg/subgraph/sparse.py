@@ -1,0 +1,393 @@
+"""Sparse linear regression over the indicator features of all frequent subgraphs.
+
+Takigawa & Mamitsuka (IEEE TPAMI 39(3):617, 2017): minimise
+
+    (1/n) sum_i loss(y_i, z_i.beta + sum_g w_g x_i(g)) + lam * (l1_ratio * |w|_1 + (1 - l1_ratio)/2 * |w|_2^2)
+
+over every connected subgraph g with support >= ``min_support`` without enumerating them.  A
+zero coefficient is optimal iff ``|grad_g| = |(1/n) sum_i loss'(y_i, f_i) x_i(g)| <= lam *
+l1_ratio``; the working set starts empty and grows by the patterns that violate this, found by a
+gSpan search that skips every subtree whose bound (:func:`bounds.linear_bound`) says no
+supergraph can violate it.  On the working set, block coordinate descent with a quadratic upper
+bound of the loss (Tseng & Yun's coordinate gradient descent with a fixed curvature bound) is run
+to convergence (for the squared loss, scikit-learn's compiled coordinate descent solves the same
+problem).  ``z_i`` holds the unpenalised base columns: the intercept, and optionally element
+counts.  Going down a geometric path of ``lam`` from ``lam_max`` (the smallest value with
+an all-zero solution) keeps each working set small and warm-starts every solve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+
+from hohenberg.subgraph.bounds import linear_bound
+from hohenberg.subgraph.dfs import Code
+from hohenberg.subgraph.features import code_from_json, code_to_json, indicator_matrix
+from hohenberg.subgraph.graph import LabelConfig, decode_atom, to_graphs
+from hohenberg.subgraph.gspan import PatternNode, PatternTree
+from hohenberg.subgraph.losses import LOSSES, Loss
+from hohenberg.subgraph.smarts import code_to_smarts
+
+
+@dataclass
+class PathPoint:
+    lam: float
+    n_nonzero: int
+    n_working: int
+    objective: float
+    rounds: int  # search rounds until no pattern violated optimality
+    visited: int  # nodes the searches at this lam visited
+
+
+def coordinate_descent(
+    y: np.ndarray,
+    f: np.ndarray,
+    beta: np.ndarray,
+    w: np.ndarray,
+    supports: list[np.ndarray],
+    Z: np.ndarray,
+    loss: Loss,
+    lam: float,
+    l1_ratio: float,
+    tol: float,
+    max_iter: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Minimise the objective over the unpenalised base coefficients ``beta`` (columns of ``Z``:
+    a column of ones for the intercept, optionally composition counts) and the working-set
+    coefficients ``w`` (binary features given by their supports).  ``f`` are the current
+    predictions; returns ``(w, beta, f, sweeps)``.  Stops when no coordinate moves the
+    predictions by more than ``tol`` (root-mean-square over the training set)."""
+    n = len(y)
+    curv = loss.curvature
+    a1, a2 = lam * l1_ratio, lam * (1.0 - l1_ratio)
+    w = w.copy()
+    beta = beta.copy()
+    f = f.copy()
+    g = loss.grad(y, f)
+    fracs = [len(idx) / n for idx in supports]
+    # The base block takes a majorised Newton step (exact for the squared loss).
+    base_step = np.linalg.pinv(curv * (Z.T @ Z) / n)
+
+    def sweep(coords) -> float:
+        nonlocal g
+        moved = 0.0
+        d_beta = -base_step @ (Z.T @ g) / n
+        if np.any(d_beta):
+            beta[:] += d_beta
+            df = Z @ d_beta
+            f[:] += df
+            g = loss.grad(y, f)
+            moved = float(np.sqrt(np.mean(df**2)))
+        for j in coords:
+            idx, frac = supports[j], fracs[j]
+            h = curv * frac + a2
+            z = h * w[j] - (g[idx].sum() / n + a2 * w[j])
+            new = np.sign(z) * max(abs(z) - a1, 0.0) / h
+            d = new - w[j]
+            if d:
+                w[j] = new
+                f[idx] += d
+                g[idx] = loss.grad(y[idx], f[idx])
+                moved = max(moved, abs(d) * np.sqrt(frac))
+        return moved
+
+    # Active-set cycling (as in glmnet): converge on the nonzero coefficients, then one sweep over
+    # all of them; only when that full sweep moves nothing is the solution final.
+    everything = range(len(supports))
+    sweeps = 0
+    while sweeps < max_iter:
+        sweeps += 1
+        if sweep(everything) < tol:
+            break
+        active = np.flatnonzero(w).tolist()
+        while sweeps < max_iter:
+            sweeps += 1
+            if sweep(active) < tol:
+                break
+    return w, beta, f, sweeps
+
+
+def _indicator_columns(n: int, supports: list[np.ndarray]):
+    import scipy.sparse as sp
+
+    rows = np.concatenate(supports)
+    cols = np.repeat(np.arange(len(supports)), [len(s) for s in supports])
+    return sp.csc_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(supports)))
+
+
+# Base columns beyond the intercept enter scikit-learn's solver multiplied by this factor: their
+# coefficients shrink by it, and so does their L1 penalty, to lam * |beta| / 1e6 (negligible next to
+# the data term), while coordinate descent, being scale-free per coordinate, converges as before.
+_UNPENALISED_SCALE = 1e6
+
+
+def squared_loss_solve(
+    y: np.ndarray, w: np.ndarray, supports: list[np.ndarray], Z: np.ndarray, lam: float, l1_ratio: float,
+    tol: float, max_iter: int, beta: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The same working-set problem for the squared loss, solved by scikit-learn's compiled
+    coordinate descent (identical objective: (1/2n)|y - Z beta - Xw|^2 + lam * penalty),
+    warm-started from ``w``.  Orders of magnitude faster than the Python loop when hundreds of
+    nested, strongly correlated patterns are in the working set."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import ElasticNet, Lasso
+
+    n = len(y)
+    k = len(supports)
+    X = _indicator_columns(n, supports)
+    extra = Z[:, 1:] * _UNPENALISED_SCALE
+    A = sp.hstack([X, sp.csc_matrix(extra)], format="csc") if extra.shape[1] else X
+    kw = dict(alpha=lam, tol=tol, max_iter=max_iter, warm_start=True)
+    est = Lasso(**kw) if l1_ratio == 1.0 else ElasticNet(l1_ratio=l1_ratio, **kw)
+    # Solve for the change of the base coefficients against the current base prediction: the
+    # problem is the same (the base block is unpenalised), but scikit-learn scales its tolerance
+    # by |y|^2, which for a total energy (thousands of eV) would stop it before it starts.
+    beta0 = np.zeros(Z.shape[1]) if beta is None else beta
+    offset = Z @ beta0
+    est.coef_ = np.concatenate([w, np.zeros(extra.shape[1])])
+    est.fit(A, y - offset)
+    w = est.coef_[:k].copy()
+    beta = beta0 + np.concatenate([[est.intercept_], est.coef_[k:] * _UNPENALISED_SCALE])
+    return w, beta, offset + est.predict(A)
+
+
+def composition(graphs, elements: list[int]) -> np.ndarray:
+    """Counts of each heavy element in ``elements`` and of hydrogens, per graph."""
+    from hohenberg.subgraph.graph import decode_atom
+
+    out = np.zeros((len(graphs), len(elements) + 1))
+    col = {z: j for j, z in enumerate(elements)}
+    for i, g in enumerate(graphs):
+        for lab in g.labels:
+            j = col.get(decode_atom(lab)[0])
+            if j is not None:
+                out[i, j] += 1
+        out[i, -1] = g.hydrogens
+    return out
+
+
+def objective(y: np.ndarray, f: np.ndarray, w: np.ndarray, loss: Loss, lam: float, l1_ratio: float) -> float:
+    pen = l1_ratio * np.abs(w).sum() + 0.5 * (1 - l1_ratio) * (w**2).sum()
+    return float(loss.value(y, f).mean() + lam * pen)
+
+
+def find_violators(
+    tree: PatternTree, g: np.ndarray, threshold: float, exclude: set, include_atoms: bool = True
+) -> list[PatternNode]:
+    """All patterns outside ``exclude`` with ``|mean_i g_i x_i| > threshold``, by pruned search."""
+    n = len(g)
+    found: list[PatternNode] = []
+    limit = threshold * n
+
+    def visit(node: PatternNode) -> bool:
+        v = g[node.support]
+        if (include_atoms or node.size) and node.key not in exclude and abs(v.sum()) > limit:
+            found.append(node)
+        return linear_bound(v) > limit
+
+    tree.search(visit)
+    return found
+
+
+def max_gradient(tree: PatternTree, g: np.ndarray, include_atoms: bool = True) -> float:
+    """``max_g |mean_i g_i x_i(g)|`` by branch and bound (gives lam_max)."""
+    best = 0.0
+
+    def visit(node: PatternNode) -> bool:
+        nonlocal best
+        v = g[node.support]
+        if include_atoms or node.size:
+            best = max(best, abs(float(v.sum())))
+        return linear_bound(v) > best
+
+    tree.search(visit)
+    return best / len(g)
+
+
+class SparseSubgraphRegressor(RegressorMixin, BaseEstimator):
+    """L1 / elastic-net linear model on all frequent subgraphs (see module docstring).
+
+    ``X`` is a sequence of SMILES, RDKit molecules, hohenberg Molecules or LabeledGraphs.
+    ``lam=None`` ends the path at ``lam_min_ratio * lam_max``.  ``solver='auto'`` solves each
+    working-set problem of the squared loss with scikit-learn's compiled coordinate descent and
+    every other loss with :func:`coordinate_descent`; ``solver='cd'`` always uses the latter.
+    ``composition=True`` adds unpenalised counts of each element (hydrogens included) to the
+    intercept: indicator features say whether a group is present, not how often, so extensive
+    targets such as atomization energies need the counts.  With ``loss='logistic'`` the targets
+    are 0/1, ``predict`` returns classes and ``predict_proba`` probabilities.
+    """
+
+    def __init__(
+        self,
+        lam: float | None = None,
+        l1_ratio: float = 1.0,
+        loss: str = "squared",
+        huber_delta: float = 1.0,
+        n_lambdas: int = 10,
+        lam_min_ratio: float = 0.01,
+        min_support: int = 1,
+        max_size: int | None = None,
+        include_atoms: bool = True,
+        aromatic: bool = True,
+        charge: bool = False,
+        tol: float = 1e-6,
+        max_iter: int = 10000,
+        solver: str = "auto",
+        composition: bool = False,
+    ):
+        self.lam = lam
+        self.l1_ratio = l1_ratio
+        self.loss = loss
+        self.huber_delta = huber_delta
+        self.n_lambdas = n_lambdas
+        self.lam_min_ratio = lam_min_ratio
+        self.min_support = min_support
+        self.max_size = max_size
+        self.include_atoms = include_atoms
+        self.aromatic = aromatic
+        self.charge = charge
+        self.tol = tol
+        self.max_iter = max_iter
+        self.solver = solver
+        self.composition = composition
+
+    @property
+    def label_config(self) -> LabelConfig:
+        return LabelConfig(aromatic=self.aromatic, charge=self.charge)
+
+    def fit(self, X, y) -> SparseSubgraphRegressor:
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, not {self.loss!r}")
+        if self.solver not in ("auto", "cd"):
+            raise ValueError("solver must be 'auto' or 'cd'")
+        if not 0.0 < self.l1_ratio <= 1.0:
+            raise ValueError("l1_ratio must be in (0, 1]")
+        graphs = to_graphs(X, self.label_config)
+        y = np.asarray(y, dtype=float)
+        if len(y) != len(graphs):
+            raise ValueError(f"{len(graphs)} molecules but {len(y)} targets")
+        loss = Loss(self.loss, self.huber_delta)
+        tree = PatternTree(graphs, self.min_support, self.max_size)
+        n = len(y)
+
+        # Base model (intercept, optionally composition), then lam_max: the smallest lam at which
+        # all w = 0 is optimal.
+        self.elements_ = sorted({decode_atom(lab)[0] for g in graphs for lab in g.labels}) if self.composition else []
+        Z = self._base(graphs)
+        _, beta, f, _ = coordinate_descent(y, np.zeros(n), np.zeros(Z.shape[1]), np.zeros(0), [], Z, loss, 1.0, 1.0,
+                                           self.tol, self.max_iter)
+        lam_max = max_gradient(tree, loss.grad(y, f), self.include_atoms) / self.l1_ratio
+        if self.lam is None:
+            lams = lam_max * np.geomspace(1.0, self.lam_min_ratio, self.n_lambdas)
+        elif self.lam < lam_max:
+            lams = np.geomspace(lam_max, self.lam, max(self.n_lambdas, 2))
+        else:
+            lams = np.array([float(self.lam)])
+
+        nodes: list[PatternNode] = []
+        in_ws: set = set()
+        w = np.zeros(0)
+        path, coef_path, intercepts = [], [], []
+        for lam in lams:
+            visited0 = tree.stats.visited
+            rounds = 0
+            while True:
+                rounds += 1
+                if self.loss == "squared" and self.solver == "auto" and nodes:
+                    w, beta, f = squared_loss_solve(y, w, [nd.support for nd in nodes], Z, lam, self.l1_ratio,
+                                                    self.tol, self.max_iter, beta)
+                else:
+                    w, beta, f, _ = coordinate_descent(
+                        y, f, beta, w, [nd.support for nd in nodes], Z, loss, lam, self.l1_ratio, self.tol, self.max_iter
+                    )
+                # Relative slack so that rounding in the solver does not add a pattern forever.
+                new = find_violators(tree, loss.grad(y, f), lam * self.l1_ratio * (1 + 1e-9), in_ws, self.include_atoms)
+                if not new:
+                    break
+                nodes.extend(new)
+                in_ws.update(nd.key for nd in new)
+                w = np.concatenate([w, np.zeros(len(new))])
+            path.append(
+                PathPoint(float(lam), int(np.count_nonzero(w)), len(nodes), objective(y, f, w, loss, lam, self.l1_ratio),
+                          rounds, tree.stats.visited - visited0)
+            )
+            coef_path.append(w.copy())
+            intercepts.append(beta.copy())
+
+        keep = np.flatnonzero(w)
+        self.patterns_: list[tuple[int, Code]] = [nodes[k].key for k in keep]
+        self.coef_ = w[keep]
+        self.intercept_ = float(beta[0])
+        self.composition_coef_ = beta[1:].copy()  # per element of elements_, then hydrogens
+        self.supports_ = [nodes[k].support for k in keep]
+        self.lam_max_ = float(lam_max)
+        self.path_ = path
+        self.intercept_path_ = np.asarray(intercepts)
+        self.coef_path_ = [dict(zip((nodes[k].key for k in range(len(c))), c)) for c in coef_path]
+        self.search_stats_ = tree.stats
+        return self
+
+    def _base(self, graphs) -> np.ndarray:
+        ones = np.ones((len(graphs), 1))
+        return np.hstack([ones, composition(graphs, self.elements_)]) if self.composition else ones
+
+    # -- prediction ---------------------------------------------------------------------------
+    def decision_function(self, X) -> np.ndarray:
+        graphs = to_graphs(X, self.label_config)
+        beta = np.concatenate([[self.intercept_], self.composition_coef_])
+        return self._base(graphs) @ beta + indicator_matrix(graphs, self.patterns_) @ self.coef_
+
+    def decision_path(self, X) -> np.ndarray:
+        """Decision values at every point of the regularisation path, shape (n_lambdas, n): for
+        choosing lam on validation data without refitting."""
+        graphs = to_graphs(X, self.label_config)
+        keys = list(dict.fromkeys(k for c in self.coef_path_ for k in c))
+        F = indicator_matrix(graphs, keys)
+        W = np.array([[c.get(k, 0.0) for k in keys] for c in self.coef_path_]).reshape(len(self.coef_path_), len(keys))
+        return (self._base(graphs) @ self.intercept_path_.T).T + (F @ W.T).T
+
+    def predict(self, X) -> np.ndarray:
+        f = self.decision_function(X)
+        return (f > 0).astype(int) if self.loss == "logistic" else f
+
+    def predict_proba(self, X) -> np.ndarray:
+        if self.loss != "logistic":
+            raise AttributeError("predict_proba needs loss='logistic'")
+        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        return np.column_stack([1 - p, p])
+
+    @property
+    def smarts_(self) -> list[str]:
+        return [code_to_smarts(code, root, self.label_config) for root, code in self.patterns_]
+
+    def top_patterns(self, k: int = 20) -> list[tuple[str, float, int]]:
+        """``(SMARTS, coefficient, support)`` by decreasing |coefficient|."""
+        order = np.argsort(-np.abs(self.coef_), kind="stable")[:k]
+        sm = self.smarts_
+        return [(sm[i], float(self.coef_[i]), len(self.supports_[i])) for i in order]
+
+    # -- JSON state (never pickle) ----------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {
+            "patterns": [{"root": r, "code": code_to_json(c), "smarts": s} for (r, c), s in zip(self.patterns_, self.smarts_)],
+            "coef": self.coef_.tolist(),
+            "support": [len(s) for s in self.supports_],
+            "intercept": self.intercept_,
+            "composition": {"elements": self.elements_, "coef": self.composition_coef_.tolist()},
+            "lam_max": self.lam_max_,
+            "path": [asdict(p) for p in self.path_],
+        }
+
+    def load_state(self, state: dict) -> SparseSubgraphRegressor:
+        self.patterns_ = [(int(p["root"]), code_from_json(p["code"])) for p in state["patterns"]]
+        self.coef_ = np.asarray(state["coef"], float)
+        self.supports_ = [np.zeros(s, np.int64) for s in state["support"]]  # sizes only
+        self.intercept_ = float(state["intercept"])
+        self.elements_ = [int(z) for z in state["composition"]["elements"]]
+        self.composition_coef_ = np.asarray(state["composition"]["coef"], float)
+        self.lam_max_ = float(state["lam_max"])
+        self.path_ = [PathPoint(**p) for p in state["path"]]
+        return self
