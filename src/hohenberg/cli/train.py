@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from hohenberg.cli.output import console, print_json, print_table
+from hohenberg.cli.graph import train_graph
 from hohenberg.cli.subgraph import train_subgraph
 from hohenberg.datasets.qm9 import TARGETS
 from hohenberg.fileio import atomic_write
@@ -18,6 +19,7 @@ from hohenberg.training.baseline import run_baseline
 
 app = typer.Typer(help="Train models and measure them on the test split.", no_args_is_help=True)
 app.command("subgraph")(train_subgraph)
+app.command("graph")(train_graph)
 
 
 @app.command("baseline")

@@ -1,0 +1,221 @@
+"""Graph-model commands: ``hohenberg train graph``, ``hohenberg evaluate``, ``hohenberg predict``.
+
+The functions are plain typer commands; ``hohenberg.cli.main`` registers them.  Every command
+that prints numbers takes ``--json`` (same numbers, units in the keys).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import numpy as np
+import typer
+
+from hohenberg.cli.output import console, err_console, print_json, print_table
+from hohenberg.errors import InputError
+from hohenberg.models.metrics import report_unit, target_label
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
+QM9_ELEMENTS = {1: "H", 6: "C", 7: "N", 8: "O", 9: "F"}
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in value.split(",") if s.strip())
+
+
+def _load_table(path: Path):
+    from hohenberg.molecules.table import MoleculeTable
+
+    if not path.is_file():
+        raise InputError(path, "no such table file")
+    return MoleculeTable.load(path)
+
+
+def train_graph(
+    table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="A QM9 table (.npz).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
+    model: Annotated[str, typer.Option(help="mpnn | gin | schnet | attention | pyg-schnet | pyg-dimenet++")] = "schnet",
+    features: Annotated[str, typer.Option(help="Atom feature set: element | basic | gasteiger | gilmer.")] = "gasteiger",
+    views: Annotated[str, typer.Option(help="Comma-separated graph views: bond, radius, complete "
+                                            "(several only with --model attention).")] = "radius",
+    targets: Annotated[str, typer.Option(help="Comma-separated targets, unit in the name.")] = "homo_eV,lumo_eV,gap_eV,U0_eV",
+    encoder: Annotated[str, typer.Option(help="Encoder of every view for --model attention: mpnn | gin | schnet.")] = "schnet",
+    selection: Annotated[str, typer.Option(help="--model attention: soft (mix) or hard (learned selection).")] = "soft",
+    hidden: Annotated[int, typer.Option(help="Hidden width.")] = 64,
+    layers: Annotated[int, typer.Option(help="Message-passing layers (steps).")] = 3,
+    readout: Annotated[str, typer.Option(help="MPNN readout: set2set | sum.")] = "set2set",
+    cutoff: Annotated[float, typer.Option(help="Radius-view and PyG-baseline cutoff (Angstrom).")] = 5.0,
+    n_train: Annotated[Optional[int], typer.Option(help="Training molecules (random subset of the train split).")] = None,
+    n_val: Annotated[Optional[int], typer.Option(help="Validation molecules (subset of the val split).")] = None,
+    n_test: Annotated[Optional[int], typer.Option(help="Test molecules (subset of the test split).")] = None,
+    epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 200,
+    max_time: Annotated[Optional[float], typer.Option(help="Wall-clock budget per ensemble member (s).")] = None,
+    patience: Annotated[int, typer.Option(help="Early stopping: epochs without validation improvement.")] = 20,
+    batch_size: Annotated[int, typer.Option(help="Molecules per batch.")] = 32,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 5e-4,
+    ensemble: Annotated[int, typer.Option(help="Ensemble members (seeds seed..seed+N-1); >= 2 gives uncertainties.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the first member.")] = 0,
+    split_seed: Annotated[int, typer.Option(help="Seed of the standard split.")] = 0,
+    accelerator: Annotated[str, typer.Option(help="Lightning accelerator: auto | cpu | gpu.")] = "auto",
+    devices: Annotated[str, typer.Option(help="Lightning devices (auto, or a number).")] = "auto",
+    strategy: Annotated[str, typer.Option(help="Lightning strategy (auto, ddp, ...).")] = "auto",
+    cache: Annotated[Optional[Path], typer.Option(help="Graph cache folder (default: TABLE.graphs/ beside the table).")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Ignore checkpoints in OUT; do not resume.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Train a graph model (or an ensemble) on a QM9 table; writes weights, metrics, parity and learning curves."""
+    from hohenberg.graph.models import GraphModelConfig
+    from hohenberg.graph.run import GraphRunConfig, train_graph_model
+    from hohenberg.training.trainer import TrainConfig
+
+    table = _load_table(table_path)
+    try:
+        mcfg = GraphModelConfig(model=model, features=features, views=_csv(views), targets=_csv(targets),
+                                hidden=hidden, layers=layers, readout=readout, encoder=encoder,
+                                selection=selection, cutoff=cutoff)
+    except ValueError as exc:
+        raise InputError(None, str(exc)) from None
+    missing = [t for t in mcfg.targets if t not in table.properties]
+    if missing:
+        raise InputError(table_path, f"table has no column(s) {', '.join(missing)}")
+    tcfg = TrainConfig(max_epochs=epochs, max_time_s=max_time, patience=patience, batch_size=batch_size, lr=lr,
+                       seed=seed, accelerator=accelerator, devices=int(devices) if devices.isdigit() else devices,
+                       strategy=strategy)
+    run = GraphRunConfig(mcfg, tcfg, n_train, n_val, n_test, split_seed, ensemble)
+    cache_dir = cache if cache is not None else table_path.with_name(table_path.name + ".graphs")
+    summary = train_graph_model(table, run, out, cache_dir, resume=not fresh,
+                                log=(lambda s: None) if json_out else (lambda s: err_console.print(s, highlight=False)))
+    if json_out:
+        print_json(summary)
+        return
+    _print_errors(f"{model} ({'+'.join(mcfg.views)}, {features}): test split, "
+                  f"train {summary['provenance']['split_sizes']['train']}", summary["test_errors"])
+    console.print(f"throughput {summary['train_molecules_per_s']:.0f} molecules/s; wrote {out}/model.json, "
+                  f"parity.png, learning_curve.png")
+    if "attention" in summary:
+        _print_attention(summary["attention"])
+
+
+def _print_errors(title: str, errors: dict) -> None:
+    rows = []
+    for t, e in errors.items():
+        unit = report_unit(t)[0]
+        rows.append((target_label(t), unit, e[f"mae_{unit}"], e[f"rmse_{unit}"], e["n"]))
+    print_table(title, ["target", "unit", "MAE", "RMSE", "n"], rows)
+
+
+def _print_attention(att: dict) -> None:
+    print_table("attention over views (test molecules)", ["view", "mean weight", "std", "fraction top"],
+                [(v, a["mean_weight"], a["std_weight"], a["fraction_top"]) for v, a in att.items()])
+
+
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="A directory written by `train graph`.")],
+    table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="A table with the model's targets (.npz).")],
+    split: Annotated[str, typer.Option(help="test | val | train | all: rows of TABLE to evaluate "
+                                            "(the model's own split seed and subset sizes).")] = "test",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for evaluation.json, parity.png, predictions.csv.")] = None,
+    cache: Annotated[Optional[Path], typer.Option(help="Graph cache folder (default: TABLE.graphs/).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Measure a trained graph model on a table: MAE/RMSE per target (meV for energies)."""
+    from hohenberg.graph.dataset import table_graphs
+    from hohenberg.graph.run import (GraphRunConfig, attention_summary, load_members, predict_ensemble, split_rows,
+                                     views_needed, write_predictions)
+    from hohenberg.models.metrics import error_summary
+
+    cfg, members, provs = load_members(model_dir)
+    table = _load_table(table_path)
+    missing = [t for t in cfg.targets if t not in table.properties]
+    if missing:
+        raise InputError(table_path, f"table has no column(s) {', '.join(missing)}")
+    if split == "all":
+        rows = np.arange(len(table))
+    elif split in ("train", "val", "test"):
+        sizes = provs[0].get("split_sizes", {})
+        run = GraphRunConfig(n_train=sizes.get("train"), n_val=sizes.get("val"), n_test=sizes.get("test"),
+                             split_seed=provs[0].get("split_seed", 0))
+        rows = split_rows(table, run)[split]
+    else:
+        raise InputError(None, f"--split must be test, val, train or all, not {split!r}")
+    ds, _ = table_graphs(table, rows, cfg.cutoff,
+                         cache if cache is not None else table_path.with_name(table_path.name + ".graphs"))
+    ds = ds.select(cfg.features, cfg.targets, views_needed(cfg))
+    pred = predict_ensemble(members, ds)
+    y = ds._data.y.numpy()
+    errors = {t: error_summary(t, y[:, j], pred["mean"][:, j]) for j, t in enumerate(cfg.targets)}
+    payload = {"model_dir": str(model_dir), "table": str(table_path), "split": split, "n_molecules": int(len(rows)),
+               "ensemble": len(members), "model": cfg.to_dict(), "errors": errors}
+    if pred["attention"] is not None:
+        payload["attention"] = attention_summary(pred["attention"], cfg.views)
+    if out is not None:
+        from hohenberg.fileio import atomic_write
+        from hohenberg.reports.parity import parity_grid
+
+        atomic_write(out / "evaluation.json", json.dumps(payload, indent=2))
+        write_predictions(out / "predictions.csv", ds.provenance["ids"], cfg.targets, pred, y)
+        parity_grid(out / "parity.png", {target_label(t): (y[:, j], pred["mean"][:, j], "eV" if report_unit(t)[0] == "meV" else report_unit(t)[0])
+                                         for j, t in enumerate(cfg.targets)},
+                    title=f"{cfg.model}: {table_path.name} ({split}, n={len(rows)})")
+    if json_out:
+        print_json(payload)
+        return
+    _print_errors(f"{cfg.model} on {table_path.name} ({split}, n={len(rows)}, ensemble {len(members)})", errors)
+    if "attention" in payload:
+        _print_attention(payload["attention"])
+
+
+def predict(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="A directory written by `train graph`.")],
+    source: Annotated[str, typer.Argument(metavar="INPUT", help="A SMILES string, or an .xyz, .sdf or .smi file.")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the predictions as CSV here.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Predict the model's targets for new molecules, with the ensemble spread as uncertainty."""
+    from hohenberg.graph.dataset import build_graphs
+    from hohenberg.graph.run import load_members, predict_ensemble, views_needed, write_predictions
+    from hohenberg.molecules.formats import read_molecules
+
+    cfg, members, _ = load_members(model_dir)
+    mols = read_molecules(source)
+    if not mols:
+        raise InputError(source, "no molecules")
+    for m in mols:
+        bad = sorted({int(z) for z in m.numbers} - set(QM9_ELEMENTS))
+        if bad:
+            raise InputError(source, f"molecule {m.name or m.formula}: element(s) Z={bad} outside the model's "
+                                     "training elements (H, C, N, O, F)")
+    embedded = [m.name or m.formula for m in mols if m.info.get("geometry", "").startswith("rdkit")]
+    warnings = []
+    if embedded:
+        warnings.append(f"{len(embedded)} molecule(s) have RDKit (ETKDG + MMFF94) geometries; QM9 models expect "
+                        "B3LYP/6-31G(2df,p) geometries, so 3D models may be off by more than their test error")
+    if len(members) < 2:
+        warnings.append("single-member model: no uncertainty (train with --ensemble N, N >= 2)")
+    ds = build_graphs(mols, cfg.cutoff).select(cfg.features, (), views_needed(cfg))
+    pred = predict_ensemble(members, ds)
+    results = []
+    for i, m in enumerate(mols):
+        row = {"name": m.name, "formula": m.formula, "smiles": m.info.get("smiles", "")}
+        for j, t in enumerate(cfg.targets):
+            row[t] = float(pred["mean"][i, j])
+            row[f"{t}_std"] = float(pred["std"][i, j])
+        if pred["attention"] is not None:
+            row["attention"] = {v: float(pred["attention"][i, k]) for k, v in enumerate(cfg.views)}
+        results.append(row)
+    if out is not None:
+        write_predictions(out, [m.name or m.formula for m in mols], cfg.targets, pred, None)
+    payload = {"model_dir": str(model_dir), "model": cfg.model, "ensemble": len(members),
+               "uncertainty": "standard deviation over ensemble members (same units as the value)",
+               "warnings": warnings, "molecules": results}
+    for w in warnings:
+        err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if json_out:
+        print_json(payload)
+        return
+    cols = ["molecule"] + [f"{target_label(t)} ({t.rsplit('_', 1)[-1]})" for t in cfg.targets]
+    rows = [[r["name"] or r["formula"]] + [f"{r[t]:.4f} ± {r[f'{t}_std']:.4f}" if np.isfinite(r[f'{t}_std'])
+                                           else f"{r[t]:.4f}" for t in cfg.targets] for r in results]
+    print_table(f"{cfg.model} predictions (ensemble of {len(members)})", cols, rows)

@@ -1,0 +1,145 @@
+"""Graph regressors: encoder(s) -> head -> per-target offsets restored.
+
+Every model maps a PyG batch to ``(n_molecules, n_targets)`` predictions in physical units
+(float64); its :class:`~hohenberg.graph.scaler.TargetScaler` holds the offsets, so a saved state
+dict predicts without any outside statistics.  :class:`MultiViewRegressor` runs one encoder per
+view and mixes (``selection="soft"``) or picks (``"hard"``) view embeddings with per-molecule
+attention weights, kept in ``last_attention`` for inspection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hohenberg.graph.encoders import ENCODERS, ViewEdges, make_encoder
+from hohenberg.graph.features import FEATURE_SETS, feature_columns
+from hohenberg.graph.scaler import TargetScaler
+from hohenberg.graph.views import VIEWS
+
+MODELS = ("mpnn", "gin", "schnet", "attention", "pyg-schnet", "pyg-dimenet++")
+
+
+@dataclass
+class GraphModelConfig:
+    """Architecture of a graph model; stored with its weights (plain JSON types only)."""
+
+    model: str = "schnet"  # one of MODELS
+    features: str = "gasteiger"  # one of FEATURE_SETS (PyG baselines use the element only)
+    views: tuple[str, ...] = ("radius",)  # one view, or several for "attention"
+    targets: tuple[str, ...] = ("homo_eV", "lumo_eV", "gap_eV", "U0_eV")
+    hidden: int = 64
+    layers: int = 3
+    readout: str = "set2set"  # MPNN only: "set2set" | "sum"
+    encoder: str = "schnet"  # encoder family of every view in "attention"
+    selection: str = "soft"  # "attention": "soft" mix, or "hard" learned selection (Gumbel, argmax at eval)
+    cutoff: float = 5.0  # Angstrom, radius view and PyG baselines
+    n_rbf: int = 32
+
+    def __post_init__(self):
+        self.views = tuple(self.views)
+        self.targets = tuple(self.targets)
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
+        if self.features not in FEATURE_SETS:
+            raise ValueError(f"unknown feature set {self.features!r}; choose from {', '.join(FEATURE_SETS)}")
+        bad = [v for v in self.views if v not in VIEWS]
+        if bad or not self.views:
+            raise ValueError(f"unknown view(s) {bad}; choose from {', '.join(VIEWS)}")
+        if self.model in ("mpnn", "gin", "schnet") and len(self.views) != 1:
+            raise ValueError(f"model {self.model!r} takes one view; use --model attention for several")
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"unknown encoder {self.encoder!r}; choose from {', '.join(ENCODERS)}")
+        if self.selection not in ("soft", "hard"):
+            raise ValueError("selection must be 'soft' or 'hard'")
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> GraphModelConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+class Head(nn.Module):
+    def __init__(self, in_dim: int, hidden: int, n_targets: int):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(in_dim, hidden), nn.SiLU(), nn.Linear(hidden, n_targets))
+
+    def forward(self, h):
+        return self.mlp(h)
+
+
+class GraphRegressor(nn.Module):
+    """One view, one encoder."""
+
+    def __init__(self, cfg: GraphModelConfig):
+        super().__init__()
+        in_dim = len(feature_columns(cfg.features))
+        view = cfg.views[0]
+        self.edges = ViewEdges(view, cfg.cutoff, cfg.n_rbf)
+        self.encoder = make_encoder(cfg.model, view, in_dim, cfg.hidden, cfg.layers, cfg.n_rbf, cfg.cutoff, cfg.readout)
+        self.head = Head(self.encoder.out_dim, cfg.hidden, len(cfg.targets))
+        self.scaler = TargetScaler(len(cfg.targets))
+
+    def forward(self, batch) -> torch.Tensor:
+        n_mol = batch.num_graphs
+        h = self.encoder(batch.x, self.edges(batch), batch.batch, n_mol)
+        return self.scaler.restore(self.head(h), batch.z, batch.batch)
+
+
+class MultiViewRegressor(nn.Module):
+    """One encoder per view; attention over the views' molecule embeddings (module docstring).
+
+    Score of view v for a molecule: ``a . tanh(W h_v) + b_v`` (``W``, ``a`` shared, ``b_v`` a
+    learned per-view prior), softmax over views.  ``hard`` selection uses straight-through
+    Gumbel-softmax in training (so the choice is learned by gradient) and argmax at evaluation.
+    """
+
+    def __init__(self, cfg: GraphModelConfig):
+        super().__init__()
+        in_dim = len(feature_columns(cfg.features))
+        self.views = list(cfg.views)
+        self.edges = nn.ModuleDict({v: ViewEdges(v, cfg.cutoff, cfg.n_rbf) for v in self.views})
+        self.encoders = nn.ModuleDict({
+            v: make_encoder(cfg.encoder, v, in_dim, cfg.hidden, cfg.layers, cfg.n_rbf, cfg.cutoff, cfg.readout)
+            for v in self.views
+        })
+        dim = self.encoders[self.views[0]].out_dim
+        self.score = nn.Sequential(nn.Linear(dim, cfg.hidden), nn.Tanh(), nn.Linear(cfg.hidden, 1, bias=False))
+        self.view_bias = nn.Parameter(torch.zeros(len(self.views)))
+        self.selection = cfg.selection
+        self.head = Head(dim, cfg.hidden, len(cfg.targets))
+        self.scaler = TargetScaler(len(cfg.targets))
+        self.last_attention: torch.Tensor | None = None  # (n_mol, n_views) softmax weights
+
+    def forward(self, batch) -> torch.Tensor:
+        n_mol = batch.num_graphs
+        H = torch.stack([self.encoders[v](batch.x, self.edges[v](batch), batch.batch, n_mol) for v in self.views],
+                        dim=1)  # (n_mol, n_views, dim)
+        scores = self.score(H).squeeze(-1) + self.view_bias
+        weights = torch.softmax(scores, dim=1)
+        if self.selection == "hard":
+            if self.training:
+                mix = F.gumbel_softmax(scores, tau=1.0, hard=True)
+            else:
+                mix = F.one_hot(scores.argmax(dim=1), len(self.views)).to(H.dtype)
+        else:
+            mix = weights
+        self.last_attention = weights.detach()
+        h = (mix.unsqueeze(-1) * H).sum(dim=1)
+        return self.scaler.restore(self.head(h), batch.z, batch.batch)
+
+
+def build_model(cfg: GraphModelConfig) -> nn.Module:
+    if cfg.model == "attention":
+        return MultiViewRegressor(cfg)
+    if cfg.model.startswith("pyg-"):
+        from hohenberg.graph.pyg_baselines import build_pyg_baseline
+
+        return build_pyg_baseline(cfg)
+    return GraphRegressor(cfg)

@@ -1,0 +1,216 @@
+"""Train, evaluate and apply graph models on a :class:`MoleculeTable`: the work behind the CLI.
+
+A model directory holds:
+
+* ``member_<k>.pt``: weights + configuration + provenance of ensemble member k
+  (:mod:`hohenberg.training.checkpoint`, loads with ``weights_only=True``);
+* ``member_<k>/``: Lightning checkpoints (resume), ``metrics.csv``;
+* ``model.json``: configuration, split sizes, provenance, test errors (units in keys);
+* ``learning_curve.png``, ``parity.png``, ``test_predictions.csv``.
+
+Ensemble members differ only in their seed (initialisation and batch order); the spread of
+their predictions is the reported uncertainty.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch_geometric.loader import DataLoader
+
+from hohenberg.datasets.qm9 import quick_subset, standard_split
+from hohenberg.fileio import atomic_open, atomic_write
+from hohenberg.graph.dataset import GraphDataset, table_graphs
+from hohenberg.graph.models import GraphModelConfig, build_model
+from hohenberg.models.metrics import error_summary, report_unit, target_label
+from hohenberg.molecules.table import MoleculeTable
+from hohenberg.training.checkpoint import load_model_file, save_model_file
+from hohenberg.training.lightning_module import OptimConfig, RegressionTask
+from hohenberg.training.trainer import TrainConfig, fit
+
+
+@dataclass
+class GraphRunConfig:
+    model: GraphModelConfig = field(default_factory=GraphModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    n_train: int | None = None  # None: the whole training split
+    n_val: int | None = None
+    n_test: int | None = None
+    split_seed: int = 0
+    ensemble: int = 1
+
+
+def split_rows(table: MoleculeTable, cfg: GraphRunConfig) -> dict[str, np.ndarray]:
+    """Rows of train/val/test: the standard split, each optionally a nested random subset."""
+    split = standard_split(table, cfg.split_seed)
+    sizes = {"train": cfg.n_train, "val": cfg.n_val, "test": cfg.n_test}
+    return {k: quick_subset(split[k], n, cfg.split_seed) if n is not None and n < len(split[k]) else split[k]
+            for k, n in sizes.items()}
+
+
+def views_needed(cfg: GraphModelConfig) -> tuple[str, ...]:
+    """Views a model reads from the batch (PyG baselines build their own neighbour lists)."""
+    return () if cfg.model.startswith("pyg-") else cfg.views
+
+
+def _loader(ds, idx, batch_size, shuffle=False, num_workers=0):
+    return DataLoader(ds[torch.as_tensor(idx)] if idx is not None else ds, batch_size=batch_size,
+                      shuffle=shuffle, num_workers=num_workers)
+
+
+def fit_scaler(model: torch.nn.Module, ds: GraphDataset, idx: np.ndarray) -> None:
+    """Per-target offsets/scale from the training molecules only (never validation or test)."""
+    sub = ds[torch.as_tensor(idx)]
+    batch = next(iter(DataLoader(sub, batch_size=len(sub))))
+    model.scaler.fit(batch.z, batch.batch, batch.y)
+
+
+def train_graph_model(table: MoleculeTable, cfg: GraphRunConfig, out_dir: str | Path,
+                      cache_dir: str | Path | None = None, resume: bool = True,
+                      log: Callable[[str], None] = lambda s: None) -> dict:
+    """Train ``cfg.ensemble`` members, measure them on the test rows, write the model directory."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    mcfg, tcfg = cfg.model, cfg.train
+    rows = split_rows(table, cfg)
+    order = np.concatenate([rows["train"], rows["val"], rows["test"]])
+    t0 = time.perf_counter()
+    full, cached = table_graphs(table, order, mcfg.cutoff, cache_dir,
+                                progress=lambda i, n: log(f"graphs {i}/{n}"))
+    graph_s = time.perf_counter() - t0
+    ds = full.select(mcfg.features, mcfg.targets, views_needed(mcfg))
+    n_tr, n_va = len(rows["train"]), len(rows["val"])
+    idx = {"train": np.arange(n_tr), "val": np.arange(n_tr, n_tr + n_va), "test": np.arange(n_tr + n_va, len(order))}
+    log(f"{len(order)} graphs {'from cache' if cached else f'built in {graph_s:.1f} s'}")
+    provenance = {
+        "table_meta": dict(table.meta), "fingerprint": full.provenance["fingerprint"],
+        "split_seed": cfg.split_seed, "split_sizes": {k: int(len(v)) for k, v in rows.items()},
+        "featurizer_version": full.provenance["featurizer_version"], "bond_sources": full.provenance["bond_sources"],
+        "train_config": tcfg.to_dict(),
+    }
+    members, fits = [], []
+    for k in range(cfg.ensemble):
+        seed = tcfg.seed + k
+        torch.manual_seed(seed)
+        model = build_model(mcfg)
+        fit_scaler(model, ds, idx["train"])
+        task = RegressionTask(model, mcfg.targets, OptimConfig(lr=tcfg.lr, weight_decay=tcfg.weight_decay, loss=tcfg.loss))
+        mcfg_k = TrainConfig(**{**tcfg.to_dict(), "seed": seed})
+        g = torch.Generator().manual_seed(seed)
+        train_loader = DataLoader(ds[torch.as_tensor(idx["train"])], batch_size=tcfg.batch_size, shuffle=True,
+                                  num_workers=tcfg.num_workers, generator=g)
+        val_loader = _loader(ds, idx["val"], 256)
+        res = fit(task, train_loader, val_loader, mcfg_k, out / f"member_{k}", resume=resume)
+        log(f"member {k}: {res.epochs} epochs, {res.wall_s:.0f} s, {res.train_molecules_per_s:.0f} molecules/s, "
+            f"best val_loss {res.best_val_loss:.4f}")
+        fits.append({"member": k, "seed": seed, "epochs": res.epochs, "wall_s": round(res.wall_s, 1),
+                     "train_molecules_per_s": round(res.train_molecules_per_s, 1),
+                     "best_val_loss": res.best_val_loss, "stopped_early": res.stopped_early})
+        save_model_file(out / f"member_{k}.pt", "graph", mcfg.to_dict(), model.state_dict(),
+                        provenance | {"seed": seed, "fit": fits[-1]})
+        members.append(model.eval())
+    pred = predict_ensemble(members, ds[torch.as_tensor(idx["test"])])
+    y = _y_of(ds, idx["test"])
+    errors = {t: error_summary(t, y[:, j], pred["mean"][:, j]) for j, t in enumerate(mcfg.targets)}
+    summary = {
+        "model": mcfg.to_dict(), "train": tcfg.to_dict(), "ensemble": cfg.ensemble, "provenance": provenance,
+        "graph_build_s": round(graph_s, 1), "graphs_from_cache": cached, "fits": fits,
+        "train_molecules_per_s": float(np.mean([f["train_molecules_per_s"] for f in fits])),
+        "test_errors": errors,
+    }
+    if pred["attention"] is not None:
+        summary["attention"] = attention_summary(pred["attention"], mcfg.views)
+    atomic_write(out / "model.json", json.dumps(summary, indent=2))
+    write_predictions(out / "test_predictions.csv", full.provenance["ids"][n_tr + n_va:], mcfg.targets, pred, y)
+    _figures(out, mcfg, pred, y, cfg.ensemble)
+    return summary
+
+
+def _y_of(ds: GraphDataset, idx: np.ndarray) -> np.ndarray:
+    return ds._data.y[torch.as_tensor(idx)].numpy()  # one row of y per molecule
+
+
+def attention_summary(weights: np.ndarray, views: Sequence[str]) -> dict:
+    """Mean, spread and how often each view has the largest weight, over the molecules given."""
+    top = np.bincount(weights.argmax(1), minlength=len(views)) / len(weights)
+    return {v: {"mean_weight": float(weights[:, j].mean()), "std_weight": float(weights[:, j].std()),
+                "fraction_top": float(top[j])} for j, v in enumerate(views)}
+
+
+@torch.no_grad()
+def predict_ensemble(members: Sequence[torch.nn.Module], ds, batch_size: int = 256,
+                     device: str | torch.device = "cpu") -> dict[str, np.ndarray | None]:
+    """Mean and standard deviation over members (physical units); attention weights if any."""
+    preds, attn = [], []
+    for m in members:
+        m.eval().to(device)
+        out, a = [], []
+        for batch in DataLoader(ds, batch_size=batch_size):
+            out.append(m(batch.to(device)).cpu())
+            if getattr(m, "last_attention", None) is not None:
+                a.append(m.last_attention.cpu())
+        preds.append(torch.cat(out).numpy())
+        if a:
+            attn.append(torch.cat(a).numpy())
+    P = np.stack(preds)
+    return {"mean": P.mean(0), "std": P.std(0, ddof=1) if len(members) > 1 else np.full(P.shape[1:], np.nan),
+            "attention": np.mean(attn, axis=0) if attn else None}
+
+
+def write_predictions(path: Path, ids: Sequence[str], targets: Sequence[str], pred: dict, y: np.ndarray | None) -> None:
+    with atomic_open(path, "w") as fh:
+        w = csv.writer(fh)
+        cols = ["id"]
+        for t in targets:
+            cols += [f"{t}_pred", f"{t}_std"] + ([f"{t}_ref"] if y is not None else [])
+        w.writerow(cols)
+        for i, mid in enumerate(ids):
+            row = [mid]
+            for j in range(len(targets)):
+                row += [f"{pred['mean'][i, j]:.6f}", f"{pred['std'][i, j]:.6f}"] + ([f"{y[i, j]:.6f}"] if y is not None else [])
+            w.writerow(row)
+
+
+def _figures(out: Path, mcfg: GraphModelConfig, pred: dict, y: np.ndarray, n_members: int) -> None:
+    from hohenberg.reports.parity import parity_grid
+    from hohenberg.training.curves import learning_curves
+
+    panels = {}
+    for j, t in enumerate(mcfg.targets):
+        unit, factor = report_unit(t)
+        if unit == "meV":
+            unit, factor = "eV", 1.0  # parity axes in eV: absolute energies, errors are in model.json
+        panels[target_label(t)] = (y[:, j] * factor, pred["mean"][:, j] * factor, unit)
+    parity_grid(out / "parity.png", panels, title=f"{mcfg.model} ({'+'.join(mcfg.views)}, {mcfg.features}), test")
+    metrics = ["train_loss", "val_loss"] + [f"val_mae_{target_label(t)}_{report_unit(t)[0]}" for t in mcfg.targets[:2]]
+    learning_curves(out / "learning_curve.png", {f"member {k}": out / f"member_{k}" / "metrics.csv"
+                                                 for k in range(n_members)}, metrics)
+
+
+# -- loading and applying ----------------------------------------------------------------------
+def load_members(model_dir: str | Path) -> tuple[GraphModelConfig, list[torch.nn.Module], list[dict]]:
+    """The ensemble of a model directory (``member_*.pt``), ready for evaluation."""
+    from hohenberg.errors import InputError
+
+    model_dir = Path(model_dir)
+    files = sorted(model_dir.glob("member_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
+    if not files:
+        raise InputError(model_dir, "no member_*.pt model files (train with `hohenberg train graph`)")
+    members, provs, cfg = [], [], None
+    for f in files:
+        saved = load_model_file(f)
+        if saved.kind != "graph":
+            raise InputError(f, f"a {saved.kind!r} model, not a graph model")
+        cfg = GraphModelConfig.from_dict(saved.config)
+        model = build_model(cfg)
+        model.load_state_dict(saved.state_dict)
+        members.append(model.eval())
+        provs.append(saved.provenance)
+    return cfg, members, provs

@@ -1,0 +1,95 @@
+"""The Lightning module every neural model in Hohenberg trains with.
+
+Contract with the wrapped ``model``: ``model(batch)`` returns ``(n_samples, n_targets)``
+predictions in physical units (the model restores its own per-target offsets), and the batch
+carries the reference values as ``batch.y`` or ``batch["y"]`` (NaN = missing, ignored).  The
+loss is taken on errors divided by a per-target scale (by default the model's
+``scaler.std``), i.e. in normalised units, so that every target weighs alike whatever its unit.
+Validation logs ``val_loss`` and the MAE of every target in report units
+(``val_mae_homo_meV``), the numbers people read in ``metrics.csv``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import lightning as L
+import torch
+
+from hohenberg.models.metrics import report_unit, target_label
+
+
+@dataclass
+class OptimConfig:
+    lr: float = 5e-4
+    weight_decay: float = 0.0
+    loss: str = "l1"  # "l1" (what MAE rewards) or "mse"
+    lr_factor: float = 0.5  # ReduceLROnPlateau on val_loss
+    lr_patience: int = 5
+
+
+def batch_targets(batch) -> torch.Tensor:
+    return batch["y"] if isinstance(batch, dict) else batch.y
+
+
+def batch_size_of(batch) -> int:
+    n = getattr(batch, "num_graphs", None)
+    return int(n) if n is not None else int(batch_targets(batch).shape[0])
+
+
+class RegressionTask(L.LightningModule):
+    """Multi-target regression with masked, scale-normalised L1/MSE loss (module docstring)."""
+
+    def __init__(self, model: torch.nn.Module, targets: Sequence[str], optim: OptimConfig | None = None,
+                 loss_scale: torch.Tensor | None = None):
+        super().__init__()
+        self.model = model
+        self.targets = list(targets)
+        self.optim = optim or OptimConfig()
+        if loss_scale is None:
+            scaler = getattr(model, "scaler", None)
+            loss_scale = scaler.std.clone() if scaler is not None else torch.ones(len(self.targets))
+        self.register_buffer("loss_scale", loss_scale.double())
+        self._val_abs = None
+        self._val_n = None
+
+    def forward(self, batch) -> torch.Tensor:
+        return self.model(batch)
+
+    def _loss(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        ok = torch.isfinite(y)
+        err = (pred - torch.where(ok, y, pred.detach())) / self.loss_scale
+        err = err[ok]
+        return (err.abs().mean() if self.optim.loss == "l1" else err.pow(2).mean()).float()
+
+    def training_step(self, batch, batch_idx):
+        loss = self._loss(self.model(batch), batch_targets(batch).double())
+        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=batch_size_of(batch))
+        return loss
+
+    def on_validation_epoch_start(self):
+        self._val_abs = torch.zeros(len(self.targets), dtype=torch.float64, device=self.device)
+        self._val_n = torch.zeros(len(self.targets), dtype=torch.float64, device=self.device)
+
+    def validation_step(self, batch, batch_idx):
+        pred, y = self.model(batch), batch_targets(batch).double()
+        self.log("val_loss", self._loss(pred, y), on_step=False, on_epoch=True, batch_size=batch_size_of(batch))
+        ok = torch.isfinite(y)
+        self._val_abs += torch.where(ok, (pred - y).abs(), 0).sum(0)
+        self._val_n += ok.sum(0)
+
+    def on_validation_epoch_end(self):
+        mae = (self._val_abs / self._val_n.clamp(min=1)).cpu()
+        for j, t in enumerate(self.targets):
+            unit, factor = report_unit(t)
+            self.log(f"val_mae_{target_label(t)}_{unit}", float(mae[j]) * factor, sync_dist=True)
+
+    def predict_step(self, batch, batch_idx):
+        return self.model(batch).detach()
+
+    def configure_optimizers(self):
+        opt = torch.optim.Adam(self.parameters(), lr=self.optim.lr, weight_decay=self.optim.weight_decay)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=self.optim.lr_factor,
+                                                           patience=self.optim.lr_patience)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_loss"}}
