@@ -6,13 +6,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hohenberg.errors import HohenbergError
-from hohenberg.molecules import Molecule, MoleculeTable
+from hohenberg.molecules import Molecule
 from hohenberg.qc.batch import BatchConfig, run_batch
 from hohenberg.store import StoreReader, verify_store
 

@@ -27,7 +27,6 @@ import numpy as np
 
 from hohenberg import __version__
 from hohenberg.errors import InputError
-from hohenberg.molecules.molecule import Molecule
 from hohenberg.molecules.qm9xyz import QM9_SCALARS, QM9Record, n_modes, parse_qm9_xyz
 from hohenberg.molecules.table import MoleculeTable
 from hohenberg.units import HARTREE_EV, atomic_number

@@ -12,13 +12,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from hohenberg.reports.figures import save_figure  # noqa: E402
+
 
 def _save(fig, data: pd.DataFrame, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, path, dpi=120)
     data.to_csv(path.with_suffix(".csv"), index=False)
     return path
 

@@ -12,7 +12,7 @@ from hohenberg.molecules.parsing import read_text
 
 
 def read_sdf(path: str | Path) -> list[Molecule]:
-    from rdkit import Chem, RDLogger
+    from rdkit import RDLogger
 
     path = Path(path)
     text = read_text(path)

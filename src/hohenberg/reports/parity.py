@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hohenberg.reports.figures import save_figure
+
 
 def parity_grid(path: str | Path, panels: Mapping[str, tuple[np.ndarray, np.ndarray, str]], title: str = "") -> Path:
     """One parity panel per target: ``panels[name] = (y_true, y_pred, unit)``."""
@@ -31,11 +33,4 @@ def parity_grid(path: str | Path, panels: Mapping[str, tuple[np.ndarray, np.ndar
         ax.axis("off")
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hohenberg.reports.figures import save_figure
+
 
 def slice_panels(path: str | Path, fields: Mapping[str, np.ndarray], title: str = "", axis: int = 2) -> Path:
     """One panel per field: the middle plane normal to ``axis``; log scale for densities."""
@@ -30,11 +32,4 @@ def slice_panels(path: str | Path, fields: Mapping[str, np.ndarray], title: str 
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)

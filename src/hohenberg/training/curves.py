@@ -6,6 +6,8 @@ import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from hohenberg.reports.figures import save_figure
+
 
 def read_epoch_metrics(path: str | Path) -> dict[str, list[tuple[int, float]]]:
     """``metric -> [(epoch, value), ...]`` from a CSVLogger file (empty cells skipped)."""
@@ -54,10 +56,4 @@ def learning_curves(path: str | Path, runs: Mapping[str, str | Path], metrics: S
     else:
         axes[0][0].legend(fontsize=7)
         fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path, tight=False)
