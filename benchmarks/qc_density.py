@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 
-def timed(fn, repeat=2):
+def timed(fn, repeat=3):
     best, out = float("inf"), None
     for _ in range(repeat):
         t0 = time.perf_counter()

@@ -49,8 +49,12 @@ class Grid:
 
     def points(self) -> np.ndarray:
         """(n_points, 3) coordinates in Angstrom, C order (last axis fastest, like cube files)."""
-        idx = np.indices(self.shape, dtype=np.float64).reshape(3, -1).T
-        return self.origin + idx @ self.axes
+        n0, n1, n2 = self.shape
+        a0, a1, a2 = self.axes
+        # broadcast sum of three 1D runs: no (n, 3) index array and no matrix product
+        pts = (self.origin + np.arange(n0)[:, None, None, None] * a0 + np.arange(n1)[None, :, None, None] * a1
+               + np.arange(n2)[None, None, :, None] * a2)
+        return pts.reshape(-1, 3)
 
     def integrate(self, values: np.ndarray) -> float:
         """Integral of a density (per bohr^3) over the grid: the electron count for rho."""
