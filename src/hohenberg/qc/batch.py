@@ -189,16 +189,30 @@ def _windowed(todo: Iterator[Molecule], limit: int, submit, wait_one) -> None:
         raise
 
 
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _run_pool(todo, config, workers, limit, record) -> None:
     import multiprocessing as mp
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        def wait_one(in_flight):
-            finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            for fut in finished:
-                record(in_flight.pop(fut), fut.result())
+    # spawned workers read these at start-up: without them each one's BLAS starts a thread per
+    # core, and the workers oversubscribe the machine
+    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+    os.environ.update({k: str(config.threads_per_task) for k in _THREAD_VARS})
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+            def wait_one(in_flight):
+                finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    record(in_flight.pop(fut), fut.result())
 
-        _windowed(todo, limit, lambda m: pool.submit(_guarded, m, config), wait_one)
+            _windowed(todo, limit, lambda m: pool.submit(_guarded, m, config), wait_one)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _run_dask(todo, config, scheduler, limit, record) -> None:
