@@ -79,8 +79,8 @@ def test_qm9_xyz_with_fortran_exponents(qm9_xyz_dir):
     rec = read_qm9_xyz(files[0])
     token = next(t for t in files[0].read_text().split() if "*^" in t)
     mant, exp = token.split("*^")
-    assert float(mant) * 10 ** int(exp) in np.concatenate([rec.positions.ravel(), rec.mulliken, rec.scalars]) \
-        or np.isclose(np.concatenate([rec.positions.ravel(), rec.mulliken, rec.scalars]), float(mant) * 10 ** int(exp), rtol=1e-12).any()
+    parsed = np.concatenate([rec.positions.ravel(), rec.mulliken, rec.scalars])
+    assert np.isclose(parsed, float(mant) * 10 ** int(exp), rtol=1e-12, atol=0).any()
 
 
 @pytest.mark.parametrize("mutate, message", [

@@ -25,8 +25,9 @@ def run_demo(out: Path, source: Path | None = None, log=print) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     table_path = out / "qm9.npz"
     t0 = time.perf_counter()
-    if table_path.exists():  # resume: the table is the slow step
-        table = MoleculeTable.load(table_path)
+    wanted = str(qm9.detect_source(source).path)
+    table = MoleculeTable.load(table_path) if table_path.exists() else None
+    if table is not None and table.meta.get("source") == wanted:  # resume: the table is the slow step
         log(f"[1/4] reusing {table_path} ({len(table)} molecules)")
     else:
         log(f"[1/4] reading QM9 from {source or 'the installed qm9pack package'} ...")

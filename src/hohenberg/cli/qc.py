@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -45,7 +46,7 @@ def run(
     from hohenberg.qc.scf import run_scf
 
     mol = _one_molecule(source, smiles)
-    with console.status(f"SCF {mol.formula} at {level} ...", spinner="dots") if not json_out else _null():
+    with console.status(f"SCF {mol.formula} at {level} ...", spinner="dots") if not json_out else nullcontext():
         result = run_scf(mol, level)
     summary = result.summary()
     if json_out:
@@ -68,7 +69,6 @@ def density(
     json_out: JsonOpt = False,
 ) -> None:
     """SCF density on a cube grid centred on the molecule, written as a Gaussian cube file."""
-    from hohenberg.molecules.cube import write_cube
     from hohenberg.qc.density import becke_electron_count, density_on_grid
     from hohenberg.qc.scf import run_scf
 
@@ -76,11 +76,9 @@ def density(
     result = run_scf(mol, level)
     grid = Grid.around(mol.positions, spacing, size)
     rho = density_on_grid(result, grid)
-    write_cube(out, mol, grid, rho, comment=f"electron density, electrons/bohr^3, {result.level.name}")
-    report = {"out": str(out), "level": result.level.name, "electrons": mol.n_electrons,
-              "voxel_sum_electrons": grid.integrate(rho), "becke_electrons": becke_electron_count(result),
-              "grid_shape": list(grid.shape), "spacing_A": spacing, "energy_eV": result.energy_eV}
-    _report(report, json_out, "density written")
+    _write_grid(out, mol, grid, rho, f"electron density, electrons/bohr^3, {result.level.name}",
+                {"level": result.level.name, "becke_electrons": becke_electron_count(result),
+                 "energy_eV": result.energy_eV}, json_out, "density written")
 
 
 @app.command("promolecule")
@@ -94,16 +92,13 @@ def promolecule(
     json_out: JsonOpt = False,
 ) -> None:
     """Superposed spherical atomic densities (no SCF: milliseconds) on the same kind of grid."""
-    from hohenberg.molecules.cube import write_cube
     from hohenberg.qc.promolecule import promolecule_density
 
     mol = _one_molecule(source, smiles)
     grid = Grid.around(mol.positions, spacing, size)
     rho = promolecule_density(mol.numbers, mol.positions, grid, level)
-    write_cube(out, mol, grid, rho, comment=f"promolecule density, electrons/bohr^3, atoms at {level}")
-    _report({"out": str(out), "level": level, "electrons": mol.n_electrons,
-             "voxel_sum_electrons": grid.integrate(rho), "grid_shape": list(grid.shape), "spacing_A": spacing},
-            json_out, "promolecule written")
+    _write_grid(out, mol, grid, rho, f"promolecule density, electrons/bohr^3, atoms at {level}",
+                {"level": level}, json_out, "promolecule written")
 
 
 @app.command("batch")
@@ -151,16 +146,19 @@ def batch(
         console.print(f"[yellow]{summary.failed} failure(s): see {out / 'failures.jsonl'}[/]")
 
 
+def _write_grid(out: Path, mol: Molecule, grid: Grid, rho, comment: str, extra: dict, json_out: bool,
+                title: str) -> None:
+    """Write the cube file and report what a user checks first: where, and how many electrons."""
+    from hohenberg.molecules.cube import write_cube
+
+    write_cube(out, mol, grid, rho, comment=comment)
+    _report({"out": str(out), "electrons": mol.n_electrons, "voxel_sum_electrons": grid.integrate(rho),
+             "grid_shape": list(grid.shape), "spacing_A": float(grid.axes[0, 0]), **extra}, json_out, title)
+
+
 def _report(report: dict, json_out: bool, title: str) -> None:
     if json_out:
         print_json(report)
     else:
         print_table(title, ["", "value"], list(report.items()))
 
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

@@ -56,4 +56,5 @@ def restrict_to_subspace(mf: scf.hf.SCF, X: np.ndarray) -> scf.hf.SCF:
     mf.get_veff = get_veff
     mf.get_init_guess = get_init_guess
     mf.direct_scf = False
+    mf.subspace_X = X  # the result maps its density matrix and orbitals back with it
     return mf

@@ -39,8 +39,8 @@ def gaussian_basis(basis: str, numbers) -> str | dict:
         shells = gto.basis.load(basis, el)
         if z <= 2 and n_p > 1:
             alpha = _single_exponent("6-31g**", el, 1)
-            shells = [s for s in shells if s[0] != 1 or _is_valence_p(s, el)] + \
-                     [[1, [f * alpha, 1.0]] for f in _SCALES[n_p]]
+            # H and He have no p shells in 6-31G: every p shell here is a polarization one
+            shells = [s for s in shells if s[0] != 1] + [[1, [f * alpha, 1.0]] for f in _SCALES[n_p]]
         elif z > 2 and n_d > 1:
             alpha = _single_exponent("6-31g*", el, 2)
             shells = [s for s in shells if s[0] != 2] + [[2, [f * alpha, 1.0]] for f in _SCALES[n_d]]
@@ -54,6 +54,3 @@ def _single_exponent(basis: str, el: str, l: int) -> float:
         raise ValueError(f"{basis} has no single uncontracted l={l} shell for {el}")
     return float(shells[0][1][0])
 
-
-def _is_valence_p(shell, el: str) -> bool:
-    return any(shell == s for s in gto.basis.load("6-31g", el))

@@ -140,8 +140,10 @@ def run_scf(molecule: Molecule, level: Level | str, dm0: np.ndarray | None = Non
 def _result(molecule, level, mol, mf, cycles, solver, wall) -> SCFResult:
     dm = mf.make_rdm1()
     mo_coeff = mf.mo_coeff
-    if level.convention == "6d7f":
-        X = subspace_transform(mol)
+    X = getattr(mf, "subspace_X", None)  # the Newton solver wraps mf; it keeps the attribute
+    if X is None and hasattr(mf, "_scf"):
+        X = getattr(mf._scf, "subspace_X", None)
+    if X is not None:
         dm, mo_coeff = X @ dm @ X.T, X @ mo_coeff
     dm_total = dm[0] + dm[1] if dm.ndim == 3 else dm
     s = mol.intor_symmetric("int1e_ovlp")
