@@ -13,7 +13,7 @@ from hohenberg.errors import InputError
 from hohenberg.graph.dataset import table_graphs
 from hohenberg.graph.models import GraphModelConfig, build_model
 from hohenberg.graph.pyg_baselines import dense_radius_graph, triplets
-from hohenberg.graph.scaler import TargetScaler
+from hohenberg.training.scaler import TargetScaler
 from hohenberg.graph.views import radius_edges
 from hohenberg.training.checkpoint import load_model_file, save_model_file
 

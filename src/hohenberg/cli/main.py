@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from hohenberg import __version__
-from hohenberg.cli import data, graph, materials, mol, qc, store, subgraph, train
+from hohenberg.cli import data, graph, materials, mol, qc, store, subgraph, train, volumetric
 from hohenberg.cli.output import err_console
 from hohenberg.errors import HohenbergError
 
@@ -27,7 +27,7 @@ app.add_typer(qc.app, name="qc")
 app.add_typer(store.app, name="store")
 app.add_typer(materials.app, name="materials")
 app.add_typer(subgraph.app, name="subgraph")
-app.command("evaluate")(graph.evaluate)
+app.command("evaluate")(volumetric.evaluate)
 app.command("predict")(graph.predict)
 
 

@@ -11,6 +11,7 @@ import typer
 from hohenberg.cli.output import console, print_json, print_table
 from hohenberg.cli.graph import train_graph
 from hohenberg.cli.subgraph import train_subgraph
+from hohenberg.cli.volumetric import train_volumetric
 from hohenberg.datasets.qm9 import TARGETS
 from hohenberg.fileio import atomic_write
 from hohenberg.models.metrics import report_unit, target_label
@@ -20,6 +21,7 @@ from hohenberg.training.baseline import run_baseline
 app = typer.Typer(help="Train models and measure them on the test split.", no_args_is_help=True)
 app.command("subgraph")(train_subgraph)
 app.command("graph")(train_graph)
+app.command("volumetric")(train_volumetric)
 
 
 @app.command("baseline")

@@ -5,7 +5,7 @@
 * :mod:`~hohenberg.graph.molgraph`: one molecule -> one PyG ``Data`` with every block and view.
 * :mod:`~hohenberg.graph.dataset`: graph data sets built once per table selection and cached.
 * :mod:`~hohenberg.graph.encoders`, :mod:`~hohenberg.graph.models`: MPNN, GIN, SchNet-style
-  encoders; single-view and multi-view attention regressors; :mod:`~hohenberg.graph.scaler`
+  encoders; single-view and multi-view attention regressors; :mod:`~hohenberg.training.scaler`
   per-target offsets; :mod:`~hohenberg.graph.pyg_baselines`: PyG SchNet / DimeNet++.
 * :mod:`~hohenberg.graph.run`: training, evaluation and prediction through
   :mod:`hohenberg.training.trainer` (the shared Lightning loop).

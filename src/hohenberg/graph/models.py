@@ -1,7 +1,7 @@
 """Graph regressors: encoder(s) -> head -> per-target offsets restored.
 
 Every model maps a PyG batch to ``(n_molecules, n_targets)`` predictions in physical units
-(float64); its :class:`~hohenberg.graph.scaler.TargetScaler` holds the offsets, so a saved state
+(float64); its :class:`~hohenberg.training.scaler.TargetScaler` holds the offsets, so a saved state
 dict predicts without any outside statistics.  :class:`MultiViewRegressor` runs one encoder per
 view and mixes (``selection="soft"``) or picks (``"hard"``) view embeddings with per-molecule
 attention weights, kept in ``last_attention`` for inspection.
@@ -17,7 +17,7 @@ from torch import nn
 
 from hohenberg.graph.encoders import ENCODERS, ViewEdges, make_encoder
 from hohenberg.graph.features import FEATURE_SETS, feature_columns
-from hohenberg.graph.scaler import TargetScaler
+from hohenberg.training.scaler import TargetScaler
 from hohenberg.graph.views import VIEWS
 
 MODELS = ("mpnn", "gin", "schnet", "attention", "pyg-schnet", "pyg-dimenet++")

@@ -15,7 +15,7 @@ from torch import nn
 from torch_geometric.nn.models import DimeNetPlusPlus, SchNet
 from torch_geometric.utils import scatter
 
-from hohenberg.graph.scaler import TargetScaler
+from hohenberg.training.scaler import TargetScaler
 
 
 def dense_radius_graph(pos: torch.Tensor, batch: torch.Tensor, cutoff: float) -> torch.Tensor:

@@ -1,0 +1,161 @@
+"""Volumetric commands: ``hohenberg train volumetric`` and the ``evaluate`` of volumetric models.
+
+``evaluate`` is one command for every model kind: a directory with a volumetric ``model.pt``
+is measured on a store, any other on a table (graph models).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from hohenberg.cli.graph import _csv, _load_table, _print_errors
+from hohenberg.cli.graph import evaluate as evaluate_graph
+from hohenberg.cli.output import console, print_json, print_table
+from hohenberg.errors import InputError
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
+
+
+def _read_config(path: Path) -> dict:
+    """A JSON or TOML file: ``{"encoder": {...}, "view": {...}, "targets": [...], ...}``."""
+    if not path.is_file():
+        raise InputError(path, "no such config file")
+    text = path.read_text()
+    try:
+        if path.suffix == ".toml":
+            import tomllib
+
+            return tomllib.loads(text)
+        return json.loads(text)
+    except ValueError as exc:
+        raise InputError(path, f"not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}") from None
+
+
+def train_volumetric(
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="A store of density grids (`hohenberg qc batch`).")],
+    table_path: Annotated[Path, typer.Option("--table", help="The molecule table with the targets (.npz).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
+    arch: Annotated[str, typer.Option(help="plain | residual | resse | inception-se.")] = "resse",
+    config: Annotated[Optional[Path], typer.Option(help="JSON/TOML model config (encoder, view, targets, head); "
+                                                        "command-line options override it.")] = None,
+    inputs: Annotated[Optional[str], typer.Option(help="Input channels: density, promolecule, potential "
+                                                       "(comma-separated).")] = None,
+    targets: Annotated[Optional[str], typer.Option(help="Comma-separated targets, or 'all' (the 13).")] = None,
+    widths: Annotated[Optional[str], typer.Option(help="Channels per stage, e.g. 16,32,64,96.")] = None,
+    size: Annotated[Optional[int], typer.Option(help="View grid points per axis.")] = None,
+    spacing: Annotated[Optional[float], typer.Option(help="View grid spacing (Angstrom).")] = None,
+    n_train: Annotated[Optional[int], typer.Option(help="Training molecules (nested random subset).")] = None,
+    n_val: Annotated[Optional[int], typer.Option(help="Validation molecules.")] = None,
+    n_test: Annotated[Optional[int], typer.Option(help="Test molecules.")] = None,
+    epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 100,
+    max_time: Annotated[Optional[float], typer.Option(help="Wall-clock budget (s).")] = None,
+    patience: Annotated[int, typer.Option(help="Early stopping: epochs without validation improvement.")] = 15,
+    batch_size: Annotated[int, typer.Option(help="Molecules per batch (see --max-memory).")] = 16,
+    max_memory: Annotated[Optional[str], typer.Option(help="Memory budget, e.g. 4G: picks the batch size.")] = None,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    precision: Annotated[str, typer.Option(help="32-true | bf16-mixed | 16-mixed (GPU).")] = "32-true",
+    checkpointing: Annotated[bool, typer.Option("--checkpointing", help="Gradient checkpointing per stage.")] = False,
+    channels_last: Annotated[bool, typer.Option("--channels-last", help="Channels-last 3D memory format.")] = False,
+    augment: Annotated[bool, typer.Option(help="Random rotation + translation per sample and epoch.")] = True,
+    tta: Annotated[int, typer.Option(help="Test time: average over this many random rotations.")] = 1,
+    workers: Annotated[int, typer.Option(help="DataLoader worker processes (augmentation runs there).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed (initialisation, batches, rotations).")] = 0,
+    split_seed: Annotated[int, typer.Option(help="Seed of the standard split.")] = 0,
+    accelerator: Annotated[str, typer.Option(help="Lightning accelerator: auto | cpu | gpu.")] = "auto",
+    devices: Annotated[str, typer.Option(help="Lightning devices (auto, or a number).")] = "auto",
+    strategy: Annotated[str, typer.Option(help="Lightning strategy (auto, ddp, ...).")] = "auto",
+    fresh: Annotated[bool, typer.Option("--fresh", help="Ignore checkpoints in OUT; do not resume.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """3D CNN from density grids to QM9 properties; test MAE per target next to the per-element baseline."""
+    from hohenberg.datasets.qm9 import TARGETS
+    from hohenberg.training.trainer import TrainConfig
+    from hohenberg.volumetric.models import VolumetricModelConfig
+    from hohenberg.volumetric.run import VolumetricRunConfig
+    from hohenberg.volumetric.run import train_volumetric as run
+
+    d = _read_config(config) if config is not None else {}
+    enc, view = dict(d.get("encoder", {})), dict(d.get("view", {}))
+    enc["arch"] = arch if arch != "resse" or "arch" not in enc else enc["arch"]
+    if widths:
+        enc["widths"] = [int(w) for w in _csv(widths)]
+    if checkpointing:
+        enc["checkpoint"] = True
+    if inputs:
+        view["channels"] = list(_csv(inputs))
+    if size:
+        view["size"] = size
+    if spacing:
+        view["spacing"] = spacing
+    d = {**d, "encoder": enc, "view": view}
+    if targets:
+        d["targets"] = list(TARGETS) if targets == "all" else list(_csv(targets))
+    if channels_last:
+        d["channels_last"] = True
+    try:
+        mcfg = VolumetricModelConfig.from_dict(d)
+    except (TypeError, ValueError) as exc:
+        raise InputError(config, str(exc)) from None
+    tcfg = TrainConfig(max_epochs=epochs, max_time_s=max_time, patience=patience, batch_size=batch_size, lr=lr,
+                       seed=seed, accelerator=accelerator, devices=int(devices) if devices.isdigit() else devices,
+                       strategy=strategy, precision=precision, num_workers=workers)
+    cfg = VolumetricRunConfig(model=mcfg, train=tcfg, n_train=n_train, n_val=n_val, n_test=n_test,
+                              split_seed=split_seed, augment=augment, tta=tta, max_memory=max_memory)
+    table = _load_table(table_path)
+    log = (lambda s: None) if json_out else (lambda s: console.print(s, highlight=False))
+    summary = run(store, table, cfg, out, resume=not fresh, log=log)
+    if json_out:
+        print_json(summary)
+        return
+    _print_comparison(summary)
+    console.print(f"wrote {out}/model.json, parity.png, learning_curve.png")
+
+
+def _print_comparison(summary: dict) -> None:
+    from hohenberg.models.metrics import report_unit, target_label
+
+    rows = []
+    for t, e in summary["test_errors"].items():
+        unit = report_unit(t)[0]
+        base = summary["baseline_test_errors"][t][f"mae_{unit}"]
+        rows.append((target_label(t), unit, e[f"mae_{unit}"], base, e[f"mae_{unit}"] / base))
+    fit = summary["fit"]
+    print_table(f"3D CNN {summary['model']['encoder']['arch']} ({'+'.join(summary['model']['view']['channels'])}), "
+                f"test n={summary['n_test']}, {fit['epochs']} epochs, {fit['train_molecules_per_s']} molecules/s, "
+                f"peak RSS {fit['peak_rss_bytes'] / 2**20:.0f} MiB",
+                ["target", "unit", "MAE", "baseline MAE", "ratio"], rows)
+
+
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="A directory written by `train graph` or "
+                                                                      "`train volumetric`.")],
+    data: Annotated[Path, typer.Argument(metavar="TABLE_OR_STORE", help="Graph models: a table (.npz). Volumetric "
+                                                                      "models: a store (with --table).")],
+    table_path: Annotated[Optional[Path], typer.Option("--table", help="Volumetric models: the table with the "
+                                                                       "targets.")] = None,
+    split: Annotated[str, typer.Option(help="test | val | train | all (the model's own split seed and sizes).")] = "test",
+    tta: Annotated[int, typer.Option(help="Volumetric models: average over this many random rotations.")] = 1,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for evaluation.json, parity.png, predictions.csv.")] = None,
+    cache: Annotated[Optional[Path], typer.Option(help="Graph models: graph cache folder (default: TABLE.graphs/).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Measure a trained model: MAE/RMSE per target (meV for energies)."""
+    from hohenberg.training.checkpoint import load_model_file
+
+    volumetric = (model_dir / "model.pt").is_file() and load_model_file(model_dir / "model.pt").kind == "volumetric"
+    if not volumetric:
+        return evaluate_graph(model_dir, data, split=split, out=out, cache=cache, json_out=json_out)
+    from hohenberg.volumetric.run import evaluate_volumetric
+
+    if table_path is None:
+        raise InputError(model_dir, "a volumetric model is evaluated on a store; give the targets' table with --table")
+    summary = evaluate_volumetric(model_dir, data, _load_table(table_path), split, tta, out)
+    summary = {"model_dir": str(model_dir), "store": str(data), **summary}
+    if json_out:
+        print_json(summary)
+        return
+    _print_errors(f"3D CNN on {data} ({split}, n={summary['n_test']}, {tta} rotation(s))", summary["test_errors"])

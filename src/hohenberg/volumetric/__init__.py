@@ -1,0 +1,1 @@
+"""Volumetric deep learning: 3D CNNs on density grids (blocks, encoders, augmentation, models)."""

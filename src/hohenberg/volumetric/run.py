@@ -1,0 +1,250 @@
+"""Train and evaluate volumetric property models on a store (+ the table holding the targets).
+
+A model directory holds ``model.pt`` (weights, configuration, provenance; loads with
+``weights_only=True``), ``checkpoints/`` and ``metrics.csv`` (the shared Lightning loop: resume,
+early stopping), ``model.json`` (configuration, split sizes, throughput, peak memory, test errors
+with units in the keys, next to the per-element baseline trained on the same molecules),
+``test_predictions.csv``, ``parity.png`` and ``learning_curve.png``.
+
+Splits: QM9's standard split of the table (:func:`hohenberg.datasets.qm9.standard_split`),
+restricted to the molecules the store holds, then nested random subsets of the requested sizes,
+so that learning curves compare like with like.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from hohenberg.datasets.qm9 import quick_subset, standard_split
+from hohenberg.errors import HohenbergError, InputError
+from hohenberg.fileio import atomic_open, atomic_write
+from hohenberg.models.metrics import error_summary, report_unit, target_label
+from hohenberg.training.checkpoint import load_model_file, save_model_file
+from hohenberg.training.lightning_module import OptimConfig, RegressionTask
+from hohenberg.training.trainer import TrainConfig, fit
+from hohenberg.volumetric.data import StoreVolumes, ViewCollate, promolecule_cache
+from hohenberg.volumetric.memory import parse_bytes, peak_memory_bytes, plan_batch_size
+from hohenberg.volumetric.models import VolumetricModelConfig, VolumetricRegressor, build_model
+
+MODEL_KIND = "volumetric"
+
+
+@dataclass
+class VolumetricRunConfig:
+    model: VolumetricModelConfig = field(default_factory=VolumetricModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    n_train: int | None = None  # None: every training molecule in the store
+    n_val: int | None = None
+    n_test: int | None = None
+    split_seed: int = 0
+    augment: bool = True  # random rotation + translation per sample and epoch
+    tta: int = 1  # test time: average over this many random rotations (1: the stored orientation)
+    max_memory: str | None = None  # e.g. "4G": pick the batch size that fits (overrides batch_size)
+    cache_dir: str | None = None  # promolecule grids; default: STORE/.cache
+
+
+def split_ids(store_ids: Sequence[str], table, cfg: VolumetricRunConfig) -> dict[str, list[str]]:
+    """Train/val/test ids: the table's standard split restricted to the store (module docstring)."""
+    held = set(store_ids)
+    split = standard_split(table, cfg.split_seed)
+    out = {}
+    for name, n in (("train", cfg.n_train), ("val", cfg.n_val), ("test", cfg.n_test)):
+        rows = np.array([r for r in split[name] if str(table.ids[r]) in held], dtype=np.int64)
+        if n is not None:
+            if n > len(rows):
+                raise HohenbergError(f"asked for {n} {name} molecules; the store holds {len(rows)} of that split")
+            rows = quick_subset(rows, n, cfg.split_seed)
+        if len(rows) == 0:
+            raise HohenbergError(f"the store holds no molecule of the {name} split")
+        out[name] = [str(table.ids[r]) for r in rows]
+    return out
+
+
+def make_dataset(store, ids, table, model_cfg: VolumetricModelConfig, cache_dir, log=lambda s: None) -> StoreVolumes:
+    channels = model_cfg.view.channels
+    promolecule = None
+    if "promolecule" in channels:
+        promolecule = promolecule_cache(store, model_cfg.view.promolecule_level, cache_dir,
+                                        progress=lambda i, n: log(f"promolecule grids {i}/{n}") if i % 500 == 0 else None)
+    return StoreVolumes(store, ids, table, model_cfg.targets, need_density="density" in channels,
+                        promolecule=promolecule)
+
+
+def _numbers(table, ids) -> tuple[torch.Tensor, torch.Tensor]:
+    rows = table.index_of(ids)
+    z = [table.numbers[table.offsets[r]:table.offsets[r + 1]] for r in rows]
+    batch = np.repeat(np.arange(len(rows)), [len(a) for a in z])
+    return torch.as_tensor(np.concatenate(z), dtype=torch.long), torch.as_tensor(batch)
+
+
+def train_volumetric(store: str | Path, table, cfg: VolumetricRunConfig, out_dir: str | Path, resume: bool = True,
+                     log: Callable[[str], None] = lambda s: None) -> dict:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    mcfg, tcfg = cfg.model, cfg.train
+    cache_dir = cfg.cache_dir or str(Path(store) / ".cache")
+    ds_all = StoreVolumes(store, need_density=False)
+    ids = split_ids(ds_all.ids, table, cfg)
+    data = {k: make_dataset(store, v, table, mcfg, cache_dir, log) for k, v in ids.items()}
+    torch.manual_seed(tcfg.seed)
+    model = build_model(mcfg)
+    z, b = _numbers(table, ids["train"])
+    model.scaler.fit(z, b, torch.as_tensor(data["train"].y))
+    batch_size, plan = tcfg.batch_size, None
+    if cfg.max_memory:
+        collate = ViewCollate(mcfg.view, augment=False)
+        sample = [data["train"][i] for i in range(min(2, len(data["train"])))]
+        autocast = torch.bfloat16 if tcfg.precision.startswith("bf16") else None
+        plan = plan_batch_size(model, lambda n: collate([sample[i % len(sample)] for i in range(n)]),
+                               parse_bytes(cfg.max_memory), autocast)
+        batch_size = plan.batch_size
+        log(f"--max-memory {cfg.max_memory}: batch size {batch_size} "
+            f"({plan.per_sample_bytes / 2**20:.1f} MiB activations per sample)")
+    task = RegressionTask(model, mcfg.targets, OptimConfig(lr=tcfg.lr, weight_decay=tcfg.weight_decay, loss=tcfg.loss))
+    g = torch.Generator().manual_seed(tcfg.seed)
+    train_loader = DataLoader(data["train"], batch_size=batch_size, shuffle=True, generator=g,
+                              collate_fn=ViewCollate(mcfg.view, augment=cfg.augment), num_workers=tcfg.num_workers,
+                              persistent_workers=tcfg.num_workers > 0)
+    val_loader = DataLoader(data["val"], batch_size=max(batch_size, 16), collate_fn=ViewCollate(mcfg.view),
+                            num_workers=tcfg.num_workers, persistent_workers=tcfg.num_workers > 0)
+    log(f"{mcfg.encoder.arch}: {model.n_parameters:,} parameters; train {len(ids['train'])}, val {len(ids['val'])}, "
+        f"test {len(ids['test'])} molecules; views {mcfg.view.size}^3 at {mcfg.view.spacing} A")
+    res = fit(task, train_loader, val_loader, TrainConfig(**{**tcfg.to_dict(), "batch_size": batch_size}), out,
+              resume=resume)
+    log(f"{res.epochs} epochs, {res.wall_s:.0f} s, {res.train_molecules_per_s:.1f} molecules/s, "
+        f"best val_loss {res.best_val_loss:.4f}")
+    model.eval()
+    provenance = {"store": str(store), "store_config": ds_all.reader.config, "table_meta": dict(table.meta),
+                  "split_seed": cfg.split_seed, "split_sizes": {k: len(v) for k, v in ids.items()},
+                  "train_config": tcfg.to_dict(), "augment": cfg.augment}
+    fit_info = {"epochs": res.epochs, "wall_s": round(res.wall_s, 1), "best_val_loss": res.best_val_loss,
+                "train_molecules_per_s": round(res.train_molecules_per_s, 2), "stopped_early": res.stopped_early,
+                "batch_size": batch_size, **peak_memory_bytes(tcfg.accelerator if tcfg.accelerator != "auto" else "cpu")}
+    if plan is not None:
+        fit_info["memory_plan"] = {"budget_bytes": plan.budget_bytes, "per_sample_bytes": plan.per_sample_bytes,
+                                   "fixed_bytes": plan.fixed_bytes}
+    save_model_file(out / "model.pt", MODEL_KIND, mcfg.to_dict(), model.state_dict(), provenance | {"fit": fit_info})
+    summary = evaluate_model(model, data["test"], cfg.tta, out, seed=tcfg.seed)
+    baseline = _baseline_errors(table, ids["train"], ids["test"], mcfg.targets)
+    summary = {"kind": MODEL_KIND, "model": mcfg.to_dict(), "n_parameters": model.n_parameters,
+               "train": tcfg.to_dict(), "augment": cfg.augment, "provenance": provenance, "fit": fit_info,
+               **summary, "baseline_test_errors": baseline}
+    atomic_write(out / "model.json", json.dumps(summary, indent=2))
+    from hohenberg.training.curves import learning_curves
+
+    metrics = ["train_loss", "val_loss"] + [f"val_mae_{target_label(t)}_{report_unit(t)[0]}" for t in mcfg.targets[:2]]
+    learning_curves(out / "learning_curve.png", {mcfg.encoder.arch: out / "metrics.csv"}, metrics)
+    return summary
+
+
+def _baseline_errors(table, train_ids, test_ids, targets) -> dict:
+    from hohenberg.models.baseline import ElementCountRegressor
+
+    tr, te = table.take(table.index_of(train_ids)), table.take(table.index_of(test_ids))
+    out = {}
+    for t in targets:
+        y = np.asarray(tr.properties[t], dtype=np.float64)
+        ok = np.isfinite(y)
+        reg = ElementCountRegressor().fit(tr.element_counts((1, 6, 7, 8, 9))[ok], y[ok])
+        out[t] = error_summary(t, te.properties[t], reg.predict(te.element_counts((1, 6, 7, 8, 9))))
+    return out
+
+
+@torch.no_grad()
+def predict_views(model: VolumetricRegressor, dataset: StoreVolumes, tta: int = 1, batch_size: int = 16,
+                  seed: int = 0, device: str | torch.device = "cpu") -> dict[str, np.ndarray]:
+    """Predictions ``(n, n_targets)``: the stored orientation (``tta=1``), or the mean and spread
+    over ``tta`` random rotations and translations of every molecule."""
+    model.eval().to(device)
+    g = torch.Generator().manual_seed(seed)
+    runs = []
+    for _ in range(max(tta, 1)):
+        collate = ViewCollate(model.cfg.view, augment=tta > 1, generator=g)
+        out = []
+        for batch in DataLoader(dataset, batch_size=batch_size, collate_fn=collate):
+            batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+            out.append(model(batch).cpu())
+        runs.append(torch.cat(out).numpy())
+    P = np.stack(runs)
+    return {"mean": P.mean(0), "std": P.std(0) if len(runs) > 1 else np.zeros(P.shape[1:])}
+
+
+def evaluate_model(model: VolumetricRegressor, dataset: StoreVolumes, tta: int, out: Path | None,
+                   seed: int = 0) -> dict:
+    t0 = time.perf_counter()
+    pred = predict_views(model, dataset, tta, seed=seed)
+    wall = time.perf_counter() - t0
+    y = dataset.y
+    targets = model.cfg.targets
+    errors = {t: error_summary(t, y[:, j], pred["mean"][:, j]) for j, t in enumerate(targets)}
+    summary = {"n_test": len(dataset), "tta": tta, "test_errors": errors,
+               "predict_molecules_per_s": round(len(dataset) * max(tta, 1) / wall, 2)}
+    if tta > 1:  # how much predictions move when the molecule turns
+        summary["rotation_std"] = {f"{target_label(t)}_{report_unit(t)[0]}": float(pred["std"][:, j].mean() * report_unit(t)[1])
+                                   for j, t in enumerate(targets)}
+    if out is not None:
+        _write_predictions(out / "test_predictions.csv", dataset.ids, targets, pred["mean"], y)
+        from hohenberg.reports.parity import parity_grid
+
+        panels = {}
+        for j, t in enumerate(targets[:6]):
+            unit, factor = report_unit(t)
+            if unit == "meV":
+                unit, factor = "eV", 1.0
+            panels[target_label(t)] = (y[:, j] * factor, pred["mean"][:, j] * factor, unit)
+        parity_grid(out / "parity.png", panels, title=f"3D CNN {model.cfg.encoder.arch} "
+                                                      f"({'+'.join(model.cfg.view.channels)}), test")
+    return summary
+
+
+def _write_predictions(path: Path, ids, targets, pred, y) -> None:
+    with atomic_open(path, "w") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id"] + [c for t in targets for c in (f"{t}_pred", f"{t}_ref")])
+        for i, mid in enumerate(ids):
+            w.writerow([mid] + [f"{v:.6f}" for j in range(len(targets)) for v in (pred[i, j], y[i, j])])
+
+
+def load_volumetric(model_dir: str | Path) -> tuple[VolumetricRegressor, dict]:
+    path = Path(model_dir) / "model.pt"
+    if not path.is_file():
+        raise InputError(model_dir, "no model.pt (train with `hohenberg train volumetric`)")
+    saved = load_model_file(path)
+    if saved.kind != MODEL_KIND:
+        raise InputError(path, f"a {saved.kind!r} model, not a volumetric one")
+    model = build_model(VolumetricModelConfig.from_dict(saved.config))
+    model.load_state_dict(saved.state_dict)
+    return model.eval(), saved.provenance
+
+
+def evaluate_volumetric(model_dir: str | Path, store: str | Path, table, split: str = "test", tta: int = 1,
+                        out: str | Path | None = None) -> dict:
+    """Test errors of a saved model on ``split`` (test | val | train | all) of the molecules in ``store``."""
+    model, prov = load_volumetric(model_dir)
+    held = StoreVolumes(store, need_density=False).ids
+    if split == "all":
+        ids = [i for i in held if i in set(map(str, table.ids))]
+    else:
+        if split not in ("train", "val", "test"):
+            raise HohenbergError(f"--split must be test, val, train or all, not {split!r}")
+        sizes = prov.get("split_sizes", {})
+        cfg = VolumetricRunConfig(n_train=sizes.get("train"), n_val=sizes.get("val"), n_test=sizes.get("test"),
+                                  split_seed=int(prov.get("split_seed", 0)))
+        ids = split_ids(held, table, cfg)[split]
+    ds = make_dataset(store, ids, table, model.cfg, str(Path(store) / ".cache"))
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    summary = evaluate_model(model, ds, tta, Path(out) if out is not None else None)
+    summary["split"] = split
+    if out is not None:
+        atomic_write(Path(out) / "evaluation.json", json.dumps(summary, indent=2))
+    return summary
