@@ -192,3 +192,40 @@ def test_augmentation_makes_predictions_rotation_stable(store, qm9_table, tmp_pa
         pred = predict_views(model, ds, tta=8, seed=1)
         spread[augment] = pred["std"][:, 0].mean()  # HOMO, eV, over 8 random orientations
     assert spread[True] < 0.7 * spread[False], spread
+
+
+# -- command line ----------------------------------------------------------------------------
+def test_cli_train_and_evaluate_volumetric_json(store, qm9_table, tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from hohenberg.cli.volumetric import evaluate, train_volumetric as train_cmd
+
+    app = typer.Typer()
+    app.command("train")(train_cmd)
+    app.command("evaluate")(evaluate)
+    runner = CliRunner()
+    table = tmp_path / "t.npz"
+    qm9_table.save(table)
+    config = tmp_path / "net.json"
+    config.write_text(json.dumps({"encoder": {"widths": [8, 16], "stem_width": 8}, "head_hidden": 16}))
+    res = runner.invoke(app, ["train", str(store), "--table", str(table), "--out", str(tmp_path / "m"), "--arch",
+                              "inception-se", "--config", str(config), "--inputs", "density,potential", "--size", "16",
+                              "--spacing", "0.8", "--targets", "gap_eV,mu_D", "--epochs", "1", "--accelerator", "cpu",
+                              "--channels-last", "--checkpointing", "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["model"]["encoder"]["arch"] == "inception-se" and summary["model"]["encoder"]["widths"] == [8, 16]
+    assert summary["model"]["view"]["channels"] == ["density", "potential"]
+    assert set(summary["test_errors"]) == {"gap_eV", "mu_D"} and "mae_D" in summary["test_errors"]["mu_D"]
+    res = runner.invoke(app, ["evaluate", str(tmp_path / "m"), str(store), "--table", str(table), "--json"])
+    assert res.exit_code == 0, res.output
+    again = json.loads(res.stdout)
+    assert again["test_errors"]["gap_eV"]["mae_meV"] == pytest.approx(summary["test_errors"]["gap_eV"]["mae_meV"])
+    # bad input: a clear error naming the file, never a traceback
+    config.write_text("{not json")
+    res = runner.invoke(app, ["train", str(store), "--table", str(table), "--out", str(tmp_path / "x"),
+                              "--config", str(config)])
+    assert res.exit_code != 0 and "net.json" in str(res.exception) and "not valid JSON" in str(res.exception)
+    res = runner.invoke(app, ["evaluate", str(tmp_path / "m"), str(store)])
+    assert "--table" in str(res.exception)

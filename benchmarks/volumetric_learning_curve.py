@@ -1,0 +1,143 @@
+"""How well can a 3D CNN approximate density -> property?  Learning curves on QM9.
+
+    python benchmarks/volumetric_learning_curve.py --store runs/vol/store --table qm9.npz \
+        [--sizes 500,1000,2000,4000] [--inputs density,promolecule] [--max-time 600] [--out runs/vol/lc]
+
+For each training size and input: ``hohenberg.volumetric.run.train_volumetric`` (the same code as
+``hohenberg train volumetric``) with one architecture and budget for all (residual + SE, views
+``--size``^3 at ``--spacing`` A with a random rotation and translation per sample and epoch, all
+13 targets, Adam, early stopping on the validation molecules, at most ``--epochs`` epochs and
+``--max-time`` seconds each), tested on the same held-out molecules, next to (a) the per-element
+linear baseline fitted on the same training molecules.  Inputs: (b) ``density``, the stored SCF
+density; (c) ``promolecule``, superposed free-atom densities (geometry without the SCF).  Training
+sets are nested (500 in 1,000 in ...).  A finished run (its model.json) is reused, so the script
+resumes.  Writes ``OUT/learning_curve.{json,csv,png}`` and prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def run(args) -> dict:
+    import torch
+
+    from hohenberg.datasets.qm9 import TARGETS
+    from hohenberg.molecules.table import MoleculeTable
+    from hohenberg.training.trainer import TrainConfig
+    from hohenberg.volumetric.data import ViewConfig
+    from hohenberg.volumetric.models import VolumetricModelConfig
+    from hohenberg.volumetric.networks import EncoderConfig
+    from hohenberg.volumetric.run import VolumetricRunConfig, train_volumetric
+
+    torch.set_num_threads(args.threads)
+    table = MoleculeTable.load(args.table)
+    results = {}
+    for n in [int(s) for s in args.sizes.split(",")]:
+        for inp in args.inputs.split(","):
+            out = args.out / f"{inp}-{n}"
+            if (out / "model.json").exists():
+                summary = json.loads((out / "model.json").read_text())
+            else:
+                mcfg = VolumetricModelConfig(encoder=EncoderConfig(arch=args.arch),
+                                             view=ViewConfig(channels=(inp,), size=args.size, spacing=args.spacing),
+                                             targets=TARGETS, channels_last=True)
+                tcfg = TrainConfig(max_epochs=args.epochs, max_time_s=args.max_time, patience=10,
+                                   batch_size=16, lr=1e-3, accelerator="cpu", seed=0)
+                cfg = VolumetricRunConfig(model=mcfg, train=tcfg, n_train=n, n_val=args.n_val, n_test=args.n_test)
+                summary = train_volumetric(args.store, table, cfg, out, log=lambda s: print(f"[{inp} {n}] {s}", flush=True))
+            results[f"{inp}-{n}"] = summary
+            print(f"[{inp} {n}] done: {summary['fit']['epochs']} epochs", flush=True)
+    return results
+
+
+def tabulate(results: dict, out: Path) -> dict:
+    from hohenberg.models.metrics import report_unit, target_label
+
+    sizes = sorted({int(k.rsplit("-", 1)[1]) for k in results})
+    inputs = sorted({k.rsplit("-", 1)[0] for k in results}, key=lambda s: s != "density")
+    targets = list(next(iter(results.values()))["test_errors"])
+    rows = []
+    for n in sizes:
+        base = next(results[f"{i}-{n}"]["baseline_test_errors"] for i in inputs if f"{i}-{n}" in results)
+        for t in targets:
+            unit = report_unit(t)[0]
+            row = {"n_train": n, "target": target_label(t), "unit": unit, "baseline_mae": base[t][f"mae_{unit}"]}
+            for i in inputs:
+                r = results.get(f"{i}-{n}")
+                row[f"{i}_mae"] = r["test_errors"][t][f"mae_{unit}"] if r else float("nan")
+            rows.append(row)
+    fits = {k: {"epochs": v["fit"]["epochs"], "wall_s": v["fit"]["wall_s"],
+                "train_molecules_per_s": v["fit"]["train_molecules_per_s"], "n_test": v["n_test"]}
+            for k, v in results.items()}
+    payload = {"rows": rows, "fits": fits}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "learning_curve.json").write_text(json.dumps(payload, indent=2))
+    with open(out / "learning_curve.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    _plot(rows, inputs, out / "learning_curve.png")
+    return payload
+
+
+def _plot(rows, inputs, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hohenberg.reports.figures import save_figure
+
+    targets = list(dict.fromkeys(r["target"] for r in rows))
+    ncol = 4
+    fig, axes = plt.subplots(int(np.ceil(len(targets) / ncol)), ncol, figsize=(3.2 * ncol, 2.6 * np.ceil(len(targets) / ncol)))
+    for ax, t in zip(axes.flat, targets):
+        rs = [r for r in rows if r["target"] == t]
+        n = [r["n_train"] for r in rs]
+        ax.loglog(n, [r["baseline_mae"] for r in rs], "k--o", ms=3, label="per-element baseline")
+        for i, c in zip(inputs, ("C0", "C1", "C2")):
+            ax.loglog(n, [r[f"{i}_mae"] for r in rs], "-o", color=c, ms=3, label=f"3D CNN on {i}")
+        ax.set_title(f"{t} ({rs[0]['unit']})", fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(targets):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=6)
+    fig.supxlabel("training molecules")
+    fig.supylabel("test MAE")
+    save_figure(fig, path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store", type=Path, default=Path("runs/vol/store"))
+    ap.add_argument("--table", type=Path, required=True)
+    ap.add_argument("--sizes", default="500,1000,2000")
+    ap.add_argument("--inputs", default="density,promolecule")
+    ap.add_argument("--arch", default="resse")
+    ap.add_argument("--size", type=int, default=24)
+    ap.add_argument("--spacing", type=float, default=0.6)
+    ap.add_argument("--epochs", type=int, default=60)
+    ap.add_argument("--max-time", type=float, default=600)
+    ap.add_argument("--n-val", type=int, default=300)
+    ap.add_argument("--n-test", type=int, default=500)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=Path("runs/vol/lc"))
+    args = ap.parse_args()
+    payload = tabulate(run(args), args.out)
+    inputs = [k[:-4] for k in payload["rows"][0] if k.endswith("_mae") and k != "baseline_mae"]
+    print("\n| n_train | target | unit | baseline | " + " | ".join(f"CNN {i}" for i in inputs) + " |")
+    print("|---|---|---|---|" + "---|" * len(inputs))
+    for r in payload["rows"]:
+        print(f"| {r['n_train']} | {r['target']} | {r['unit']} | {r['baseline_mae']:.3g} | "
+              + " | ".join(f"{r[f'{i}_mae']:.3g}" for i in inputs) + " |")
+    print(json.dumps(payload["fits"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
