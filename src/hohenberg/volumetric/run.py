@@ -128,7 +128,7 @@ def train_volumetric(store: str | Path, table, cfg: VolumetricRunConfig, out_dir
                   "train_config": tcfg.to_dict(), "augment": cfg.augment}
     fit_info = {"epochs": res.epochs, "wall_s": round(res.wall_s, 1), "best_val_loss": res.best_val_loss,
                 "train_molecules_per_s": round(res.train_molecules_per_s, 2), "stopped_early": res.stopped_early,
-                "batch_size": batch_size, **peak_memory_bytes(tcfg.accelerator if tcfg.accelerator != "auto" else "cpu")}
+                "batch_size": batch_size, **peak_memory_bytes(_device_of(tcfg))}
     if plan is not None:
         fit_info["memory_plan"] = {"budget_bytes": plan.budget_bytes, "per_sample_bytes": plan.per_sample_bytes,
                                    "fixed_bytes": plan.fixed_bytes}
@@ -144,6 +144,11 @@ def train_volumetric(store: str | Path, table, cfg: VolumetricRunConfig, out_dir
     metrics = ["train_loss", "val_loss"] + [f"val_mae_{target_label(t)}_{report_unit(t)[0]}" for t in mcfg.targets[:2]]
     learning_curves(out / "learning_curve.png", {mcfg.encoder.arch: out / "metrics.csv"}, metrics)
     return summary
+
+
+def _device_of(tcfg: TrainConfig) -> str:
+    on_gpu = tcfg.accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+    return "cuda" if on_gpu else "cpu"
 
 
 def _baseline_errors(table, train_ids, test_ids, targets) -> dict:
