@@ -16,13 +16,14 @@ being drowned by cores), potential ``log1p(V / Hartree)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from hohenberg.configs import known_options, to_plain
 from hohenberg.errors import HohenbergError
 from hohenberg.grids import Grid
 from hohenberg.volumetric.augment import positions_in_view, random_rotations, random_shifts, resample
@@ -51,15 +52,11 @@ class ViewConfig:
             raise ValueError("view needs size >= 4 and spacing > 0")
 
     def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return to_plain(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> ViewConfig:
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown view option(s): {', '.join(sorted(unknown))}")
-        return cls(**d)
+        return cls(**known_options(cls, d, "view"))
 
 
 def promolecule_cache(store: str | Path, level: str, cache_dir: str | Path, progress=None) -> Path:

@@ -10,11 +10,12 @@ format (NDHWC), faster for many CPU and GPU kernels.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
 
+from hohenberg.configs import known_options
 from hohenberg.training.scaler import TargetScaler
 from hohenberg.volumetric.data import ViewConfig
 from hohenberg.volumetric.networks import EncoderConfig, VolumetricEncoder, parameter_count
@@ -44,11 +45,7 @@ class VolumetricModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> VolumetricModelConfig:
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown model option(s): {', '.join(sorted(unknown))}")
-        d = dict(d)
+        d = known_options(cls, d, "model")
         enc = EncoderConfig.from_dict(d.pop("encoder", {}))
         view = ViewConfig.from_dict(d.pop("view", {}))
         return cls(encoder=enc, view=view, **d)

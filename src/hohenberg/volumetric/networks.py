@@ -9,12 +9,13 @@ backward pass instead of kept (gradient checkpointing per stage: less memory, ~3
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint as _checkpoint
 
+from hohenberg.configs import known_options, to_plain
 from hohenberg.volumetric.blocks import BLOCKS, ConvNormAct
 
 # name -> (block kind, squeeze-and-excitation)
@@ -46,15 +47,11 @@ class EncoderConfig:
             raise ValueError("encoder needs in_channels >= 1, depth >= 1 and at least one positive width")
 
     def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return to_plain(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> EncoderConfig:
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown encoder option(s): {', '.join(sorted(unknown))}")
-        return cls(**d)
+        return cls(**known_options(cls, d, "encoder"))
 
 
 class VolumetricEncoder(nn.Module):
