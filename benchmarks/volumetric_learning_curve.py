@@ -45,7 +45,8 @@ def run(args) -> dict:
                 summary = json.loads((out / "model.json").read_text())
             else:
                 mcfg = VolumetricModelConfig(encoder=EncoderConfig(arch=args.arch),
-                                             view=ViewConfig(channels=(inp,), size=args.size, spacing=args.spacing),
+                                             view=ViewConfig(channels=(inp,), size=args.size, spacing=args.spacing,
+                                                             orientation=args.orientation),
                                              targets=TARGETS, channels_last=True)
                 tcfg = TrainConfig(max_epochs=args.epochs, max_time_s=args.max_time, patience=10,
                                    batch_size=16, lr=1e-3, accelerator="cpu", seed=0)
@@ -122,6 +123,7 @@ def main() -> None:
     ap.add_argument("--arch", default="resse")
     ap.add_argument("--size", type=int, default=24)
     ap.add_argument("--spacing", type=float, default=0.6)
+    ap.add_argument("--orientation", default="random", help="random (SO(3) augmentation) | principal")
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--max-time", type=float, default=600)
     ap.add_argument("--n-val", type=int, default=300)

@@ -229,3 +229,21 @@ def test_cli_train_and_evaluate_volumetric_json(store, qm9_table, tmp_path):
     assert res.exit_code != 0 and "net.json" in str(res.exception) and "not valid JSON" in str(res.exception)
     res = runner.invoke(app, ["evaluate", str(tmp_path / "m"), str(store)])
     assert "--table" in str(res.exception)
+
+
+def test_principal_frame_is_a_canonical_orientation(qm9_table):
+    from hohenberg.volumetric.augment import principal_frame
+
+    m = qm9_table.molecule(40)
+    z, pos = torch.as_tensor(m.numbers), torch.as_tensor(m.positions)
+    P = principal_frame(z, pos)
+    assert torch.allclose(P.T @ P, torch.eye(3, dtype=P.dtype), atol=1e-12) and torch.linalg.det(P) > 0
+    Q = random_rotations(1, torch.Generator().manual_seed(7))[0]
+    moved = pos @ Q.T + torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    # the same molecule in any orientation has the same coordinates in its principal frame
+    canon = lambda p: (p - (z[:, None] * p).sum(0) / z.sum()) @ principal_frame(z, p)  # noqa: E731
+    assert torch.allclose(canon(pos), canon(moved), atol=1e-8)
+    cfg = ViewConfig(channels=("potential",), orientation="principal", **VIEW)
+    item = lambda p: {"id": "m", "numbers": z, "positions": p, "center": p.mean(0), "y": torch.zeros(0)}  # noqa: E731
+    a, b = (ViewCollate(cfg)([item(p)])["grid"] for p in (pos, moved))
+    assert torch.allclose(a, b, atol=1e-5)

@@ -48,6 +48,8 @@ def train_volumetric(
     widths: Annotated[Optional[str], typer.Option(help="Channels per stage, e.g. 16,32,64,96.")] = None,
     size: Annotated[Optional[int], typer.Option(help="View grid points per axis.")] = None,
     spacing: Annotated[Optional[float], typer.Option(help="View grid spacing (Angstrom).")] = None,
+    orientation: Annotated[Optional[str], typer.Option(help="random (stored frame; uniform SO(3) when augmenting) | "
+                                                            "principal (principal axes; sign flips when augmenting)")] = None,
     n_train: Annotated[Optional[int], typer.Option(help="Training molecules (nested random subset).")] = None,
     n_val: Annotated[Optional[int], typer.Option(help="Validation molecules.")] = None,
     n_test: Annotated[Optional[int], typer.Option(help="Test molecules.")] = None,
@@ -91,6 +93,8 @@ def train_volumetric(
         view["size"] = size
     if spacing:
         view["spacing"] = spacing
+    if orientation:
+        view["orientation"] = orientation
     d = {**d, "encoder": enc, "view": view}
     if targets:
         d["targets"] = list(TARGETS) if targets == "all" else list(_csv(targets))

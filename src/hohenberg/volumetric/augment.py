@@ -71,3 +71,23 @@ def rotation_angle(R: torch.Tensor) -> torch.Tensor:
     tr = R.diagonal(dim1=-2, dim2=-1).sum(-1)
     return torch.arccos(((tr - 1) / 2).clamp(-1, 1))
 
+
+
+# the proper rotations among axis sign flips: a principal frame is defined up to these
+SIGN_FLIPS = torch.tensor([[1.0, 1, 1], [-1, -1, 1], [-1, 1, -1], [1, -1, -1]], dtype=torch.float64)
+
+
+def principal_frame(numbers: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """``(3, 3)`` proper rotation whose columns are the molecule's principal axes (of the nuclear
+    charge distribution, largest spread first).  Each axis's sign is fixed by the third moment
+    along it where that is not ~0, so most molecules get one frame whatever their stored orientation."""
+    w = numbers.to(torch.float64)
+    x = positions.to(torch.float64) - (w[:, None] * positions).sum(0) / w.sum()
+    cov = (w[:, None, None] * x[:, :, None] * x[:, None, :]).sum(0) / w.sum()
+    _, vecs = torch.linalg.eigh(cov)
+    vecs = vecs.flip(1)  # eigh sorts ascending
+    skew = (w[:, None] * (x @ vecs) ** 3).sum(0)
+    vecs = vecs * torch.where(skew < 0, -1.0, 1.0)
+    if torch.linalg.det(vecs) < 0:
+        vecs[:, 2] = -vecs[:, 2]
+    return vecs

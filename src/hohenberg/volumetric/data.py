@@ -26,7 +26,8 @@ from torch.utils.data import Dataset
 from hohenberg.configs import known_options, to_plain
 from hohenberg.errors import HohenbergError
 from hohenberg.grids import Grid
-from hohenberg.volumetric.augment import positions_in_view, random_rotations, random_shifts, resample
+from hohenberg.volumetric.augment import (SIGN_FLIPS, positions_in_view, principal_frame, random_rotations,
+                                          random_shifts, resample)
 
 CHANNELS = ("density", "promolecule", "potential")
 
@@ -39,6 +40,9 @@ class ViewConfig:
     size: int = 32  # points per axis
     spacing: float = 0.45  # Angstrom; 32 x 0.45 = 14 A, a QM9 molecule in any orientation
     max_shift: float = 0.5  # Angstrom, random translation per axis (augmentation)
+    # "random": the stored orientation, or uniform on SO(3) when augmenting; "principal": the
+    # molecule's principal-axes frame, or one of its 4 sign-flipped variants when augmenting
+    orientation: str = "random"
     density_scale: float = 1e-2  # e/bohr^3 in log1p(rho / scale)
     promolecule_level: str = "hf/sto-3g"  # radial tables of the free atoms (hohenberg.qc.promolecule)
     potential_sigma: float = 0.2  # Angstrom, Gaussian smearing of the nuclear charges
@@ -48,6 +52,8 @@ class ViewConfig:
         bad = [c for c in self.channels if c not in CHANNELS]
         if bad or not self.channels:
             raise ValueError(f"unknown input channel(s) {bad}; choose from {', '.join(CHANNELS)}")
+        if self.orientation not in ("random", "principal"):
+            raise ValueError(f"orientation must be 'random' or 'principal', not {self.orientation!r}")
         if self.size < 4 or self.spacing <= 0:
             raise ValueError("view needs size >= 4 and spacing > 0")
 
@@ -218,6 +224,11 @@ class ViewCollate:
     def __call__(self, items: Sequence[dict]) -> dict:
         cfg = self.cfg
         R, t = draw_motions(len(items), self.augment, cfg.max_shift, self.generator)
+        if cfg.orientation == "principal":
+            R = torch.stack([principal_frame(it["numbers"], it["positions"]) for it in items])
+            if self.augment:
+                pick = torch.randint(len(SIGN_FLIPS), (len(items),), generator=self.generator)
+                R = R * SIGN_FLIPS[pick][:, None, :]  # flips the frame's axes (columns)
         chans = [transform_channel(c, render_channel(c, items, R, t, cfg.size, cfg.spacing, cfg), cfg)
                  for c in cfg.channels]
         z = torch.cat([it["numbers"] for it in items])
