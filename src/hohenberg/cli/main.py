@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from hohenberg import __version__
 from hohenberg.cli import data, graph, materials, mol, qc, store, subgraph, train, volumetric
+from hohenberg.cli.hkmap import predict_density
 from hohenberg.cli.output import err_console
 from hohenberg.errors import HohenbergError
 
@@ -29,6 +30,7 @@ app.add_typer(materials.app, name="materials")
 app.add_typer(subgraph.app, name="subgraph")
 app.command("evaluate")(volumetric.evaluate)
 app.command("predict")(graph.predict)
+app.command("predict-density")(predict_density)
 
 
 @app.command()

@@ -40,22 +40,28 @@ def run(
     source: Annotated[str, typer.Argument(metavar="INPUT", help="xyz / sdf / cube file, or a SMILES string with --smiles.")],
     level: LevelOpt = "b3lyp/6-31g*",
     smiles: SmilesOpt = False,
+    guess: Annotated[str, typer.Option(help="SCF starting point: minao (PySCF's default), atom (superposed atoms), "
+                                            "or hkmap:MODEL_DIR (the density a Hohenberg-Kohn map model predicts; "
+                                            "also runs minao to compare).")] = "minao",
     json_out: JsonOpt = False,
 ) -> None:
     """Single point: total energy, HOMO, LUMO, gap (eV), dipole (D), Mulliken charges, SCF cycles."""
-    from hohenberg.qc.scf import run_scf
+    from hohenberg.hkmap.scf import guess_report, parse_guess, run_scf_guess
 
+    parse_guess(guess)
     mol = _one_molecule(source, smiles)
     with console.status(f"SCF {mol.formula} at {level} ...", spinner="dots") if not json_out else nullcontext():
-        result = run_scf(mol, level)
-    summary = result.summary()
+        result = run_scf_guess(mol, level, guess)
+        summary = result.summary() | guess_report(result, mol, level)
     if json_out:
         print_json(summary)
         return
     print_table(f"{mol.name} ({mol.formula}) at {result.level.name}", ["quantity", "value"],
                 [("energy (eV)", summary["energy_eV"]), ("HOMO (eV)", summary["homo_eV"]),
                  ("LUMO (eV)", summary["lumo_eV"]), ("gap (eV)", summary["gap_eV"]), ("dipole (D)", summary["mu_D"]),
-                 ("SCF cycles", f"{summary['scf_cycles']} ({summary['solver']})"), ("wall time (s)", summary["wall_s"])])
+                 ("SCF cycles", f"{summary['scf_cycles']} ({summary['solver']})"), ("wall time (s)", summary["wall_s"]),
+                 ("guess", summary["guess"])]
+                + [(k, v) for k, v in summary.items() if k.startswith(("minao_", "guess_fallback", "energy_minus"))])
 
 
 @app.command("density")

@@ -10,6 +10,7 @@ import typer
 
 from hohenberg.cli.output import console, print_json, print_table
 from hohenberg.cli.graph import train_graph
+from hohenberg.cli.hkmap import train_hkmap
 from hohenberg.cli.subgraph import train_subgraph
 from hohenberg.cli.volumetric import train_volumetric
 from hohenberg.datasets.qm9 import TARGETS
@@ -22,6 +23,7 @@ app = typer.Typer(help="Train models and measure them on the test split.", no_ar
 app.command("subgraph")(train_subgraph)
 app.command("graph")(train_graph)
 app.command("volumetric")(train_volumetric)
+app.command("hkmap")(train_hkmap)
 
 
 @app.command("baseline")

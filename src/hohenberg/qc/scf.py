@@ -107,8 +107,11 @@ def make_scf(mol: gto.Mole, level: Level) -> scf.hf.SCF:
 
 
 def run_scf(molecule: Molecule, level: Level | str, dm0: np.ndarray | None = None, max_cycle: int = 100,
-            threads: int | None = None, newton_cycles: int = 50) -> SCFResult:
-    """A converged single point, or :class:`SCFConvergenceError` naming the molecule and level."""
+            threads: int | None = None, newton_cycles: int = 50, init_guess: str | None = None) -> SCFResult:
+    """A converged single point, or :class:`SCFConvergenceError` naming the molecule and level.
+
+    Starting point: ``dm0`` (an AO density matrix of ``build_mol``'s basis) if given, else PySCF's
+    ``init_guess`` (``minao``, its default, ``atom``, ``huckel``, ...)."""
     from pyscf import lib
 
     level = parse_level(level)
@@ -118,6 +121,8 @@ def run_scf(molecule: Molecule, level: Level | str, dm0: np.ndarray | None = Non
     mol = build_mol(molecule, level)
     mf = make_scf(mol, level)
     mf.max_cycle = max_cycle
+    if init_guess is not None:
+        mf.init_guess = init_guess
     cycles = [0]
     mf.callback = lambda env: cycles.__setitem__(0, cycles[0] + 1)
     mf.kernel(dm0=dm0)

@@ -57,3 +57,15 @@ def load_model_file(path: str | Path) -> SavedModel:
         raise InputError(path, f"model format {payload['format_version']} is newer than this Hohenberg reads")
     return SavedModel(payload["kind"], json.loads(payload["config"]), payload["state_dict"],
                       json.loads(payload["provenance"]), json.loads(payload["metrics"]))
+
+
+def load_model_dir(model_dir: str | Path, kind: str, trained_by: str) -> SavedModel:
+    """``MODEL_DIR/model.pt`` of the given kind, or an error naming the directory and the command
+    that writes one."""
+    path = Path(model_dir) / "model.pt"
+    if not path.is_file():
+        raise InputError(model_dir, f"no model.pt (train one with `{trained_by}`)")
+    saved = load_model_file(path)
+    if saved.kind != kind:
+        raise InputError(path, f"a {saved.kind!r} model, not a {kind!r} one")
+    return saved

@@ -9,7 +9,7 @@ backward pass instead of kept (gradient checkpointing per stage: less memory, ~3
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn

@@ -25,10 +25,10 @@ import torch
 from torch.utils.data import DataLoader
 
 from hohenberg.datasets.qm9 import quick_subset, standard_split
-from hohenberg.errors import HohenbergError, InputError
+from hohenberg.errors import HohenbergError
 from hohenberg.fileio import atomic_open, atomic_write
 from hohenberg.models.metrics import error_summary, report_unit, target_label
-from hohenberg.training.checkpoint import load_model_file, save_model_file
+from hohenberg.training.checkpoint import load_model_dir, save_model_file
 from hohenberg.training.lightning_module import OptimConfig, RegressionTask
 from hohenberg.training.trainer import TrainConfig, fit
 from hohenberg.volumetric.data import StoreVolumes, ViewCollate, promolecule_cache
@@ -220,12 +220,7 @@ def _write_predictions(path: Path, ids, targets, pred, y) -> None:
 
 
 def load_volumetric(model_dir: str | Path) -> tuple[VolumetricRegressor, dict]:
-    path = Path(model_dir) / "model.pt"
-    if not path.is_file():
-        raise InputError(model_dir, "no model.pt (train with `hohenberg train volumetric`)")
-    saved = load_model_file(path)
-    if saved.kind != MODEL_KIND:
-        raise InputError(path, f"a {saved.kind!r} model, not a volumetric one")
+    saved = load_model_dir(model_dir, MODEL_KIND, "hohenberg train volumetric")
     model = build_model(VolumetricModelConfig.from_dict(saved.config))
     model.load_state_dict(saved.state_dict)
     return model.eval(), saved.provenance

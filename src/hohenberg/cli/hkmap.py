@@ -1,0 +1,121 @@
+"""Hohenberg-Kohn map commands: ``hohenberg train hkmap`` and ``hohenberg predict-density``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from hohenberg.cli.output import console, print_json, print_table
+from hohenberg.errors import InputError
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
+
+
+def train_hkmap(
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="A store of SCF density grids (`hohenberg qc batch`).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
+    inputs: Annotated[str, typer.Option("--input", help="Input grid: promolecule | potential | both.")] = "promolecule",
+    target: Annotated[str, typer.Option(help="delta (SCF minus promolecule) | density.")] = "delta",
+    split: Annotated[Optional[Path], typer.Option(help="JSON id lists train (or train*), val, test; default: "
+                                                       "a seeded 80/10/10 split of the store.")] = None,
+    n_train: Annotated[Optional[int], typer.Option(help="Training molecules (the first N of the split's list).")] = None,
+    n_val: Annotated[int, typer.Option(help="Validation molecules (early stopping).")] = 48,
+    n_test: Annotated[Optional[int], typer.Option(help="Test molecules (default: all in the store).")] = None,
+    size: Annotated[int, typer.Option(help="Input view points per axis.")] = 48,
+    spacing: Annotated[float, typer.Option(help="Input view spacing (Angstrom).")] = 0.3,
+    out_size: Annotated[Optional[int], typer.Option(help="Output view points per axis (super-resolution; "
+                                                         "default: the input's).")] = None,
+    out_spacing: Annotated[Optional[float], typer.Option(help="Output view spacing (Angstrom).")] = None,
+    widths: Annotated[str, typer.Option(help="Encoder channels per stage.")] = "16,32,48",
+    stem_width: Annotated[int, typer.Option(help="Channels at full resolution.")] = 8,
+    max_epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 200,
+    epoch_size: Annotated[int, typer.Option(help="Training molecules drawn per epoch (0: all).")] = 256,
+    max_time: Annotated[Optional[float], typer.Option(help="Wall-clock budget of the fit (s).")] = None,
+    batch_size: Annotated[int, typer.Option(help="Molecules per batch.")] = 4,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 2e-3,
+    patience: Annotated[int, typer.Option(help="Early stopping: epochs without validation improvement.")] = 8,
+    augment: Annotated[bool, typer.Option(help="Random rotation + translation per sample and epoch.")] = True,
+    threads: Annotated[Optional[int], typer.Option(help="Torch CPU threads.")] = None,
+    accelerator: Annotated[str, typer.Option(help="Lightning accelerator: auto | cpu | gpu.")] = "auto",
+    cache_dir: Annotated[Optional[Path], typer.Option(help="Promolecule grid cache (default STORE/.cache/hkmap).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed (initialisation, batches, rotations).")] = 0,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Ignore checkpoints in OUT; do not resume.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """3D U-Net from a cheap grid (promolecule / potential) to the SCF density; test NMAE vs the promolecule."""
+    import torch
+
+    from hohenberg.hkmap.model import INPUTS, HKConfig
+    from hohenberg.hkmap.run import HKRunConfig, train_hkmap as run
+    from hohenberg.training.trainer import TrainConfig
+    from hohenberg.volumetric.data import ViewConfig
+    from hohenberg.volumetric.networks import EncoderConfig
+
+    if inputs not in INPUTS:
+        raise InputError(None, f"--input {inputs!r}: choose promolecule, potential or both")
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        enc = EncoderConfig(arch="residual", widths=tuple(int(w) for w in widths.split(",")), stem_width=stem_width)
+        model = HKConfig(encoder=enc, view=ViewConfig(channels=INPUTS[inputs], size=size, spacing=spacing,
+                                                      max_shift=0.3), target=target, out_size=out_size,
+                         out_spacing=out_spacing)
+    except ValueError as exc:
+        raise InputError(None, str(exc)) from None
+    cfg = HKRunConfig(model=model, n_train=n_train, n_val=n_val, n_test=n_test, epoch_size=epoch_size or None,
+                      augment=augment, split_file=str(split) if split else None,
+                      cache_dir=str(cache_dir) if cache_dir else None,
+                      train=TrainConfig(max_epochs=max_epochs, max_time_s=max_time, batch_size=batch_size, lr=lr,
+                                        patience=patience, seed=seed, accelerator=accelerator,
+                                        devices=1 if accelerator == "cpu" else "auto"))
+    summary = run(store, cfg, out, resume=not fresh, log=(lambda s: None) if json_out else console.print)
+    if json_out:
+        print_json(summary)
+        return
+    t, p = summary["test_nmae_percent"], summary["promolecule_nmae_percent"]
+    print_table(f"Hohenberg-Kohn map, {summary['n_test']} test molecules", ["metric", "model", "promolecule"],
+                [("NMAE mean (%)", t["mean"], p["mean"]), ("NMAE median (%)", t["median"], p["median"]),
+                 ("dipole MAE (D)", summary["dipole_mae_D"], summary["promolecule_dipole_mae_D"])])
+    console.print(f"model: {out / 'model.pt'}; curves {out / 'learning_curve.png'}; slice {out / 'density_slice.png'}")
+
+
+def predict_density(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="A directory from `hohenberg train hkmap`.")],
+    source: Annotated[str, typer.Argument(metavar="MOLECULE", help="xyz / sdf file, or a SMILES string.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Cube file to write (electrons/bohr^3).")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Predict the SCF density of a molecule (no SCF) on the model's grid; write a cube file."""
+    import numpy as np
+
+    from hohenberg.hkmap.metrics import dipole_debye
+    from hohenberg.hkmap.run import load_hkmap
+    from hohenberg.hkmap.run import predict_density as predict
+    from hohenberg.molecules.cube import write_cube
+    from hohenberg.molecules.formats import read_molecules
+
+    model, prov = load_hkmap(model_dir)
+    mols = read_molecules(source)
+    if len(mols) != 1:
+        raise InputError(source, f"holds {len(mols)} molecules; predict-density takes one")
+    mol = mols[0]
+    try:
+        grid, rho = predict(model, mol.numbers, mol.positions)
+    except Exception as exc:  # e.g. an element without promolecule table
+        raise InputError(source, f"cannot predict a density for {mol.formula}: {exc}") from None
+    write_cube(out, mol, grid, rho, comment=f"Hohenberg-Kohn map density, electrons/bohr^3, {model_dir}")
+    from hohenberg.qc.promolecule import promolecule_density
+
+    pro = promolecule_density(mol.numbers, mol.positions, grid, model.cfg.view.promolecule_level)
+    mu = dipole_debye(rho, pro, grid.points().reshape(*grid.shape, 3), grid.voxel_volume_bohr3, mol.numbers,
+                      mol.positions)
+    report = {"out": str(out), "formula": mol.formula, "electrons": mol.n_electrons,
+              "voxel_sum_electrons": grid.integrate(rho), "dipole_D": mu.tolist(), "mu_D": float(np.linalg.norm(mu)),
+              "grid_shape": list(grid.shape), "spacing_A": float(grid.axes[0, 0]),
+              "trained_level": prov.get("store_config", {}).get("level")}
+    if json_out:
+        print_json(report)
+    else:
+        print_table("predicted density", ["", "value"], list(report.items()))

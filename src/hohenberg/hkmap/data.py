@@ -1,0 +1,53 @@
+"""Pairs for the Hohenberg-Kohn map: input channels on the input view, the SCF density (and the
+promolecule) on the output view of the same rigid motion.
+
+Items come from :class:`~hohenberg.volumetric.data.StoreVolumes` (stored density, cached
+promolecule on the stored grid).  Both the target and the promolecule on the output view are
+trilinear resamplings of the stored grids, so with the identity motion and the stored grid as
+output view (the evaluation protocol) they are the stored values exactly, and under a random
+motion both receive the same interpolation smoothing.  The potential channel is rendered exactly
+from the moved atoms (:func:`~hohenberg.volumetric.data.render_channel`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from hohenberg.hkmap.model import HKConfig
+from hohenberg.units import ANGSTROM_BOHR
+from hohenberg.volumetric.augment import positions_in_view
+from hohenberg.volumetric.data import draw_motions, render_channel, transform_channel
+
+
+class HKCollate:
+    """Items -> ``{"x" (B, C, s, s, s) float32 transformed inputs, "pro" and "y" (B, o, o, o)
+    float32 raw promolecule and SCF density (e/bohr^3) on the output view, "n_electrons" (B,),
+    "voxel_bohr3", "ids", "numbers" and "positions" (list, view frame, A), "rotations", "shifts"}``."""
+
+    def __init__(self, cfg: HKConfig, augment: bool = False, generator: torch.Generator | None = None,
+                 motions: tuple[torch.Tensor, torch.Tensor] | None = None):
+        self.cfg = cfg
+        self.augment = augment
+        self.generator = generator
+        self.motions = motions  # fixed (R, t) for every batch (tests: rotated views)
+
+    def __call__(self, items: Sequence[dict]) -> dict:
+        cfg, view = self.cfg, self.cfg.view
+        if self.motions is not None:
+            R, t = (m[:len(items)] for m in self.motions)
+        else:
+            R, t = draw_motions(len(items), self.augment, view.max_shift, self.generator)
+        x = torch.stack([transform_channel(c, render_channel(c, items, R, t, view.size, view.spacing, view), view)
+                         for c in view.channels], 1)
+        o, s = cfg.output_size, cfg.output_spacing
+        pro = render_channel("promolecule", items, R, t, o, s, view)
+        y = render_channel("density", items, R, t, o, s, view) if items[0].get("density") is not None else None
+        n_el = torch.tensor([float(it["numbers"].sum()) for it in items], dtype=torch.float64)
+        out = {"x": x, "pro": pro, "y": y if y is not None else pro.new_full(pro.shape, float("nan")),
+               "n_electrons": n_el, "voxel_bohr3": (s * ANGSTROM_BOHR) ** 3, "ids": [it["id"] for it in items],
+               "numbers": [it["numbers"] for it in items],
+               "positions": [positions_in_view(it["positions"], it["center"], Ri, ti) for it, Ri, ti in zip(items, R, t)],
+               "rotations": R, "shifts": t}
+        return out

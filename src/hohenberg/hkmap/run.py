@@ -1,0 +1,300 @@
+"""Train, evaluate and apply a Hohenberg-Kohn map model.
+
+A model directory holds ``model.pt`` (kind ``"hkmap"``: weights + :class:`HKConfig`, loads with
+``weights_only=True``), ``checkpoints/`` and ``metrics.csv`` (the shared Lightning loop),
+``model.json`` (configuration, split sizes, fit, test metrics under the protocol of
+:mod:`hohenberg.hkmap.metrics`), ``test_metrics.csv`` (per molecule), ``learning_curve.png``
+and ``density_slice.png`` (true / predicted / error of one held-out molecule).
+
+Splits: a JSON file of id lists (``{"train": [...], "val": [...], "test": [...]}``, or the
+``train4000``-style names of ``runs/vol/split.json``; the longest ``train*`` list is used) restricted
+to the molecules the store holds, the first ``n`` of each list (nested training subsets); without
+one, a seeded random 80/10/10 split of the store.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, RandomSampler
+
+from hohenberg.errors import HohenbergError, InputError
+from hohenberg.fileio import atomic_open, atomic_write
+from hohenberg.hkmap.data import HKCollate
+from hohenberg.hkmap.metrics import dipole_debye, nmae_percent, summarise, view_points
+from hohenberg.hkmap.model import HKConfig, HKNet
+from hohenberg.training.checkpoint import load_model_dir, save_model_file
+from hohenberg.training.trainer import TrainConfig, fit
+from hohenberg.volumetric.data import StoreVolumes
+
+MODEL_KIND = "hkmap"
+
+
+@dataclass
+class HKRunConfig:
+    model: HKConfig = field(default_factory=HKConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(batch_size=4, lr=1e-3, patience=8))
+    n_train: int | None = None  # None: every training molecule the store holds
+    n_val: int = 48  # validation molecules monitored each epoch (early stopping, best weights)
+    n_test: int | None = None  # None: every test molecule the store holds
+    epoch_size: int | None = 256  # training molecules drawn per epoch (None: all): bounds the time between validations
+    train_size: int | None = None  # smaller training views (points per axis, same spacing): more steps per
+    # second; the network is fully convolutional, validation and test use the full view
+    augment: bool = True  # random rotation + translation per sample and epoch
+    split_file: str | None = None
+    split_seed: int = 0
+    cache_dir: str | None = None  # per-molecule promolecule grids; default STORE/.cache/hkmap
+
+
+class HKTask(L.LightningModule):
+    """Loss = per-molecule NMAE (%) on the output view, averaged over the batch: the L1 error of
+    the density, normalised like the reported metric, so training optimises what is reported."""
+
+    def __init__(self, model: HKNet, lr: float = 1e-3, weight_decay: float = 0.0, lr_patience: int = 3):
+        super().__init__()
+        self.model = model
+        self.lr, self.weight_decay, self.lr_patience = lr, weight_decay, lr_patience
+
+    def _nmae(self, batch) -> torch.Tensor:
+        rho = self.model(batch["x"], batch["pro"])
+        return nmae_percent(rho, batch["y"], batch["voxel_bohr3"], batch["n_electrons"].to(rho.dtype)).mean()
+
+    def training_step(self, batch, batch_idx):
+        loss = self._nmae(batch)
+        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(batch["ids"]))
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        loss = self._nmae(batch)
+        n = len(batch["ids"])
+        self.log("val_loss", loss, on_step=False, on_epoch=True, batch_size=n)
+        self.log("val_nmae_percent", loss, on_step=False, on_epoch=True, batch_size=n)
+
+    def configure_optimizers(self):
+        opt = torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=self.lr_patience)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_loss"}}
+
+
+def read_split(path: str | Path) -> dict[str, list[str]]:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "no such split file")
+    try:
+        raw = json.loads(path.read_text())
+    except ValueError as exc:
+        raise InputError(path, f"not valid JSON: {exc}") from None
+    if not isinstance(raw, dict) or not {"val", "test"} <= set(raw):
+        raise InputError(path, "a split file needs id lists 'train' (or 'train*'), 'val' and 'test'")
+    trains = [k for k in raw if k.startswith("train")]
+    if not trains:
+        raise InputError(path, "no 'train' list")
+    return {"train": list(max((raw[k] for k in trains), key=len)), "val": list(raw["val"]), "test": list(raw["test"])}
+
+
+def split_ids(store_ids: Sequence[str], cfg: HKRunConfig) -> dict[str, list[str]]:
+    held = set(store_ids)
+    if cfg.split_file:
+        lists = {k: [i for i in v if i in held] for k, v in read_split(cfg.split_file).items()}
+    else:
+        perm = np.random.default_rng(cfg.split_seed).permutation(len(store_ids))
+        ids = [store_ids[i] for i in perm]
+        n10 = max(len(ids) // 10, 1)
+        lists = {"test": ids[:n10], "val": ids[n10:2 * n10], "train": ids[2 * n10:]}
+    out = {}
+    for name, n in (("train", cfg.n_train), ("val", cfg.n_val), ("test", cfg.n_test)):
+        rows = lists[name]
+        if n is not None:
+            if n > len(rows):
+                raise HohenbergError(f"asked for {n} {name} molecules; the store holds {len(rows)} of that split")
+            rows = rows[:n]
+        if not rows:
+            raise HohenbergError(f"the store holds no molecule of the {name} split")
+        out[name] = rows
+    return out
+
+
+class HKVolumes(StoreVolumes):
+    """:class:`StoreVolumes` whose promolecule grids come from a per-molecule cache
+    (``cache_dir/LEVEL/ID.npy``, float16, computed on first use).  Unlike the whole-store cache of
+    :func:`~hohenberg.volumetric.data.promolecule_cache`, it stays valid while a store grows and
+    only the molecules a run uses are rendered."""
+
+    def __init__(self, store, ids, level: str, cache_dir: str | Path):
+        super().__init__(store, ids, need_density=True)
+        self.level = level
+        self.cache = Path(cache_dir) / level.replace("/", "_").replace("*", "star")
+
+    def __getitem__(self, i: int) -> dict:
+        item = super().__getitem__(i)
+        path = self.cache / f"{item['id']}.npy"
+        if path.exists():
+            pro = np.load(path)
+        else:
+            from hohenberg.qc.promolecule import promolecule_density, radial_table
+
+            rec = self.reader.record(item["id"], {"numbers", "positions", "grid_origin", "grid_axes"})
+            pro = promolecule_density(rec["numbers"], rec["positions"], self.reader.grid_of(rec),
+                                      radial_table(self.level)).astype(np.float16)
+            self.cache.mkdir(parents=True, exist_ok=True)
+            with atomic_open(path, "wb") as fh:
+                np.save(fh, pro)
+        item["promolecule"] = torch.from_numpy(pro.astype(np.float32))
+        return item
+
+
+def training_views(cfg: HKConfig, size: int | None) -> HKConfig:
+    """``cfg`` with input (and output, in proportion) views of ``size`` points: same spacings."""
+    if not size or size == cfg.view.size:
+        return cfg
+    ratio = cfg.output_size / cfg.view.size
+    return replace(cfg, view=replace(cfg.view, size=size), out_size=int(round(size * ratio)) if cfg.out_size else None)
+
+
+def make_dataset(store, ids, cfg: HKConfig, cache_dir) -> HKVolumes:
+    return HKVolumes(store, ids, cfg.view.promolecule_level, cache_dir)
+
+
+def train_hkmap(store: str | Path, cfg: HKRunConfig, out_dir: str | Path, resume: bool = True,
+                log: Callable[[str], None] = lambda s: None) -> dict:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    mcfg, tcfg = cfg.model, cfg.train
+    cache_dir = cfg.cache_dir or str(Path(store) / ".cache" / "hkmap")
+    # the ids themselves: "the first N present" changes while a store is still being written, and a
+    # resumed fit must continue on the molecules it started with
+    saved_ids = out / "split_ids.json"
+    if resume and saved_ids.exists():
+        ids = json.loads(saved_ids.read_text())
+    else:
+        ids = split_ids(StoreVolumes(store, need_density=False).ids, cfg)
+        atomic_write(saved_ids, json.dumps(ids))
+    data = {k: make_dataset(store, v, mcfg, cache_dir) for k, v in ids.items()}
+    torch.manual_seed(tcfg.seed)
+    model = HKNet(mcfg)
+    g = torch.Generator().manual_seed(tcfg.seed)
+    n_epoch = min(cfg.epoch_size or len(data["train"]), len(data["train"]))
+    sampler = RandomSampler(data["train"], num_samples=n_epoch, generator=g)
+    train_loader = DataLoader(data["train"], batch_size=tcfg.batch_size, sampler=sampler,
+                              collate_fn=HKCollate(training_views(mcfg, cfg.train_size), augment=cfg.augment,
+                                                   generator=g),
+                              num_workers=tcfg.num_workers, persistent_workers=tcfg.num_workers > 0)
+    val_loader = DataLoader(data["val"], batch_size=tcfg.batch_size, collate_fn=HKCollate(mcfg),
+                            num_workers=tcfg.num_workers, persistent_workers=tcfg.num_workers > 0)
+    log(f"hkmap U-Net ({mcfg.encoder.arch}, {'+'.join(mcfg.view.channels)} -> {mcfg.target}): "
+        f"{model.n_parameters:,} parameters; train {len(ids['train'])}, val {len(ids['val'])}, "
+        f"test {len(ids['test'])}; view {mcfg.view.size}^3 at {mcfg.view.spacing} A -> "
+        f"{mcfg.output_size}^3 at {mcfg.output_spacing} A")
+    task = HKTask(model, tcfg.lr, tcfg.weight_decay)
+    res = fit(task, train_loader, val_loader, tcfg, out, resume=resume)
+    log(f"{res.epochs} epochs, {res.wall_s:.0f} s, {res.train_molecules_per_s:.2f} molecules/s, "
+        f"best val NMAE {res.best_val_loss:.3f} %")
+    model.eval()
+    provenance = {"store": str(store), "store_config": data["train"].reader.config, "split_file": cfg.split_file,
+                  "split_seed": cfg.split_seed, "split_sizes": {k: len(v) for k, v in ids.items()},
+                  "train_config": tcfg.to_dict(), "augment": cfg.augment, "epoch_size": n_epoch,
+                  "train_size": cfg.train_size}
+    fit_info = {"epochs": res.epochs, "wall_s": round(res.wall_s, 1), "best_val_nmae_percent": res.best_val_loss,
+                "train_molecules_per_s": round(res.train_molecules_per_s, 3), "stopped_early": res.stopped_early}
+    save_model_file(out / "model.pt", MODEL_KIND, mcfg.to_dict(), model.state_dict(), provenance | {"fit": fit_info})
+    test = evaluate_hkmap(model, data["test"], out, batch_size=tcfg.batch_size)
+    summary = {"kind": MODEL_KIND, "model": mcfg.to_dict(), "n_parameters": model.n_parameters,
+               "provenance": provenance, "fit": fit_info, **test}
+    atomic_write(out / "model.json", json.dumps(summary, indent=2))
+    from hohenberg.training.curves import learning_curves
+
+    learning_curves(out / "learning_curve.png", {"hkmap": out / "metrics.csv"}, ["train_loss", "val_nmae_percent"],
+                    title="Hohenberg-Kohn map: NMAE (%)")
+    return summary
+
+
+@torch.no_grad()
+def evaluate_hkmap(model: HKNet, dataset: StoreVolumes, out: Path | None = None, batch_size: int = 4,
+                   motions: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict:
+    """Test metrics under the stated protocol: the output view is the stored grid (identity motion
+    unless ``motions`` is given), NMAE and dipole error per molecule for the model and for the
+    promolecule; per-molecule rows to ``out/test_metrics.csv`` and a slice PNG of the first one."""
+    model.eval()
+    cfg = model.cfg
+    pts = view_points(cfg.output_size, cfg.output_spacing)
+    rows, first = [], None
+    t0 = time.perf_counter()
+    for batch in DataLoader(dataset, batch_size=batch_size, collate_fn=HKCollate(cfg, motions=motions)):
+        rho = model(batch["x"], batch["pro"]).double().numpy()
+        y, pro = batch["y"].double().numpy(), batch["pro"].double().numpy()
+        dv, n_el = batch["voxel_bohr3"], batch["n_electrons"].numpy()
+        nm_model = nmae_percent(rho, y, dv, n_el)
+        nm_pro = nmae_percent(pro, y, dv, n_el)
+        for b, rid in enumerate(batch["ids"]):
+            z, pos = batch["numbers"][b].numpy(), batch["positions"][b].numpy()
+            mu_true = dipole_debye(y[b], pro[b], pts, dv, z, pos)
+            mu_pred = dipole_debye(rho[b], pro[b], pts, dv, z, pos)
+            mu_pro = np.zeros(3)  # no dipole by construction (neutral spherical atoms)
+            rows.append({"id": rid, "n_electrons": float(n_el[b]), "nmae_percent": float(nm_model[b]),
+                         "promolecule_nmae_percent": float(nm_pro[b]), "mu_true_D": float(np.linalg.norm(mu_true)),
+                         "mu_pred_D": float(np.linalg.norm(mu_pred)),
+                         "dipole_error_D": float(np.linalg.norm(mu_pred - mu_true)),
+                         "promolecule_dipole_error_D": float(np.linalg.norm(mu_pro - mu_true)),
+                         "voxel_sum_pred_electrons": float(rho[b].sum() * dv),
+                         "voxel_sum_true_electrons": float(y[b].sum() * dv)})
+            if first is None:
+                first = (rid, y[b], rho[b], pro[b])
+    wall = time.perf_counter() - t0
+    col = {k: np.array([r[k] for r in rows]) for k in rows[0] if k != "id"}
+    summary = {"n_test": len(rows), "protocol": f"stored grid {cfg.output_size}^3 at {cfg.output_spacing} A, "
+                                                "identity orientation" if motions is None else "given motions",
+               "test_nmae_percent": summarise(col["nmae_percent"]),
+               "promolecule_nmae_percent": summarise(col["promolecule_nmae_percent"]),
+               "improvement_over_promolecule": float(col["promolecule_nmae_percent"].mean() / col["nmae_percent"].mean()),
+               "dipole_mae_D": float(col["dipole_error_D"].mean()),
+               "promolecule_dipole_mae_D": float(col["promolecule_dipole_error_D"].mean()),
+               "voxel_sum_minus_true_mae_electrons": float(np.abs(col["voxel_sum_pred_electrons"]
+                                                                  - col["voxel_sum_true_electrons"]).mean()),
+               "predict_molecules_per_s": round(len(rows) / wall, 2)}
+    if out is not None:
+        with atomic_open(Path(out) / "test_metrics.csv", "w") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        from hohenberg.reports.slices import slice_panels
+
+        rid, y, rho, pro = first
+        slice_panels(Path(out) / "density_slice.png",
+                     {"SCF density (e/bohr^3)": y, "predicted": np.maximum(rho, 1e-12), "predicted - SCF": rho - y,
+                      "promolecule - SCF": pro - y},
+                     title=f"{rid}: NMAE {rows[0]['nmae_percent']:.2f} % (promolecule "
+                           f"{rows[0]['promolecule_nmae_percent']:.2f} %)")
+    return summary
+
+
+def load_hkmap(model_dir: str | Path) -> tuple[HKNet, dict]:
+    saved = load_model_dir(model_dir, MODEL_KIND, "hohenberg train hkmap")
+    model = HKNet(HKConfig.from_dict(saved.config))
+    model.load_state_dict(saved.state_dict)
+    return model.eval(), saved.provenance
+
+
+@torch.no_grad()
+def predict_density(model: HKNet, numbers: np.ndarray, positions: np.ndarray):
+    """The predicted density of one molecule on its output grid (a :class:`Grid` centred on the
+    bounding-box centre, like the stored grids), without any SCF: ``(grid, rho e/bohr^3)``."""
+    from hohenberg.grids import Grid
+
+    cfg = model.cfg
+    grid = Grid.around(positions, cfg.output_spacing, cfg.output_size)
+    center = grid.origin + cfg.output_spacing * (cfg.output_size - 1) / 2
+    item = {"id": "input", "density": None, "promolecule": None,
+            "center": torch.as_tensor(center, dtype=torch.float64), "spacing": cfg.output_spacing,
+            "numbers": torch.as_tensor(np.asarray(numbers), dtype=torch.long),
+            "positions": torch.as_tensor(np.asarray(positions, dtype=np.float64))}
+    batch = HKCollate(cfg)([item])
+    rho = model(batch["x"], batch["pro"])[0].double().numpy()
+    return grid, rho
