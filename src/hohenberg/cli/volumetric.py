@@ -112,6 +112,8 @@ def train_volumetric(
     table = _load_table(table_path)
     log = (lambda s: None) if json_out else (lambda s: console.print(s, highlight=False))
     summary = run(store, table, cfg, out, resume=not fresh, log=log)
+    if not summary:  # a DDP worker rank: rank 0 reports
+        return
     if json_out:
         print_json(summary)
         return

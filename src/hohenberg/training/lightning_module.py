@@ -65,7 +65,7 @@ class RegressionTask(L.LightningModule):
 
     def training_step(self, batch, batch_idx):
         loss = self._loss(self.model(batch), batch_targets(batch).double())
-        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=batch_size_of(batch))
+        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=batch_size_of(batch), sync_dist=True)
         return loss
 
     def on_validation_epoch_start(self):
@@ -74,7 +74,8 @@ class RegressionTask(L.LightningModule):
 
     def validation_step(self, batch, batch_idx):
         pred, y = self.model(batch), batch_targets(batch).double()
-        self.log("val_loss", self._loss(pred, y), on_step=False, on_epoch=True, batch_size=batch_size_of(batch))
+        self.log("val_loss", self._loss(pred, y), on_step=False, on_epoch=True, batch_size=batch_size_of(batch),
+                 sync_dist=True)
         ok = torch.isfinite(y)
         self._val_abs += torch.where(ok, (pred - y).abs(), 0).sum(0)
         self._val_n += ok.sum(0)

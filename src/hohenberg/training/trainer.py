@@ -56,6 +56,7 @@ class FitResult:
     train_molecules_per_s: float
     stopped_early: bool
     metrics_csv: str
+    rank: int = 0  # this process's global rank under DDP: only rank 0 should write results
 
 
 class Throughput(Callback):
@@ -122,7 +123,7 @@ def fit(module: L.LightningModule, train_loader, val_loader, cfg: TrainConfig, o
     score = best.best_model_score
     return FitResult(best.best_model_path, float(score) if score is not None else float("nan"),
                      int(trainer.current_epoch), wall, speed.rate, bool(stop.stopped_epoch),
-                     str(out / "metrics.csv"))
+                     str(out / "metrics.csv"), int(trainer.global_rank))
 
 
 def _merge_csv(parts: list[Path], dest: Path) -> None:

@@ -120,6 +120,8 @@ def train_volumetric(store: str | Path, table, cfg: VolumetricRunConfig, out_dir
         f"test {len(ids['test'])} molecules; views {mcfg.view.size}^3 at {mcfg.view.spacing} A")
     res = fit(task, train_loader, val_loader, TrainConfig(**{**tcfg.to_dict(), "batch_size": batch_size}), out,
               resume=resume)
+    if res.rank != 0:  # DDP: the other ranks trained; rank 0 alone tests and writes
+        return {}
     log(f"{res.epochs} epochs, {res.wall_s:.0f} s, {res.train_molecules_per_s:.1f} molecules/s, "
         f"best val_loss {res.best_val_loss:.4f}")
     model.eval()
