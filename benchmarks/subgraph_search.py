@@ -10,6 +10,15 @@ path), subgraph boosting (number of trees picked on validation), Morgan-count fi
 (radius 2, unfolded) + Lasso (alpha picked on validation) and + LightGBM (early stopping on
 validation).  All see the same train / validation / test molecules.  Results are printed as JSON
 lines as they come, and collected in --out.
+
+Stage 0 (``--speed-trees N``, optional): subgraph boosting on HOMO with N trees, fitted once with
+the pruned search and once with the cached lattice (``search='pruned'`` / ``'lattice'``): fit wall
+time, split searches per second, and whether both fits made the same trees.
+
+``--max-count K`` lets boosting split on "pattern occurs at least k times" (k <= K) too.
+``--boost-configs "TREES:LR:DEPTH,..."`` fits one boosting model per configuration (default: the
+single one given by --n-trees / --learning-rate / --max-depth); each picks its tree count on the
+validation split, and the configuration with the best validation MAE is reported as "selected".
 """
 
 from __future__ import annotations
@@ -83,6 +92,35 @@ def search_stage(graphs, y, min_support, lam_min_ratio, n_lambdas, sink) -> None
           "expanded_fraction": s.expanded / full}, sink)
 
 
+def speed_stage(graphs, y, args, sink) -> None:
+    from hohenberg.subgraph.boost import SubgraphBoostRegressor
+
+    fits = {}
+    for search in ("lattice", "pruned"):
+        t0 = time.perf_counter()
+        b = SubgraphBoostRegressor(n_estimators=args.speed_trees, learning_rate=args.learning_rate, max_depth=args.max_depth,
+                                   min_support=args.min_support, search=search).fit(graphs, y)
+        fit_s = time.perf_counter() - t0
+        fits[search] = b
+        emit({"stage": "speed", "search": search, "n_train": len(graphs), "n_trees": len(b.trees_),
+              "depth": args.max_depth, "fit_seconds": round(fit_s, 2), "lattice_seconds": round(b.lattice_seconds_, 2),
+              "split_searches": b.n_split_searches_, "search_seconds": round(b.split_search_seconds_, 2),
+              "searches_per_second": round(b.n_split_searches_ / max(b.split_search_seconds_, 1e-9), 2),
+              "patterns_in_tree": b.n_patterns_searched_, "nodes_created": b.search_stats_.created}, sink)
+    a, b = fits["lattice"], fits["pruned"]
+    emit({"stage": "speed", "identical_trees": a.trees_ == b.trees_ and a.patterns_ == b.patterns_}, sink)
+
+
+def boost_configs(args) -> list[tuple[int, float, int]]:
+    if not args.boost_configs:
+        return [(args.n_trees, args.learning_rate, args.max_depth)]
+    out = []
+    for item in args.boost_configs.split(","):
+        n, lr, d = item.split(":")
+        out.append((int(n), float(lr), int(d)))
+    return out
+
+
 def accuracy_stage(data, tr, va, te, target, args, sink) -> None:
     from sklearn.linear_model import Lasso
 
@@ -99,26 +137,48 @@ def accuracy_stage(data, tr, va, te, target, args, sink) -> None:
     if "sparse" in args.models:
         t0 = time.perf_counter()
         m = SparseSubgraphRegressor(min_support=args.min_support, n_lambdas=args.n_lambdas,
-                                    lam_min_ratio=args.lam_min_ratio, composition=args.composition).fit(list(graphs[tr]), y[tr])
+                                    lam_min_ratio=args.lam_min_ratio, composition=args.composition,
+                                    features=args.sparse_features).fit(list(graphs[tr]), y[tr])
         fit_s = time.perf_counter() - t0
         val = [metrics(y[va], p)["mae"] for p in m.decision_path(list(graphs[va]))]
         k = int(np.argmin(val))
         test = m.decision_path(list(graphs[te]))[k]
-        emit({"stage": "accuracy", "target": target, "model": "subgraph sparse (lasso)" + (" + composition" if args.composition else ""), "fit_seconds": round(fit_s, 1),
+        emit({"stage": "accuracy", "target": target, "model": "subgraph sparse (lasso)" + (", counts" if args.sparse_features == "count" else "") + (" + composition" if args.composition else ""), "fit_seconds": round(fit_s, 1),
               "lam": m.path_[k].lam, "n_features": m.path_[k].n_nonzero, "path_point": k,
               "nodes_created": m.search_stats_.created, **metrics(y[te], test)}, sink)
 
     if "boost" in args.models:
-        t0 = time.perf_counter()
-        b = SubgraphBoostRegressor(n_estimators=args.n_trees, learning_rate=args.learning_rate, max_depth=args.max_depth,
-                                   min_support=args.min_support, composition=args.composition).fit(list(graphs[tr]), y[tr])
-        fit_s = time.perf_counter() - t0
-        val = [metrics(y[va], p)["mae"] for p in b.staged_predict(list(graphs[va]))]
-        k = int(np.argmin(val))
-        test = list(b.staged_predict(list(graphs[te])))[k]
-        emit({"stage": "accuracy", "target": target, "model": "subgraph boosting" + (" + composition" if args.composition else ""), "fit_seconds": round(fit_s, 1),
-              "n_trees": k + 1, "n_features": len(b.patterns_), "depth": args.max_depth,
-              "nodes_created": b.search_stats_.created, **metrics(y[te], test)}, sink)
+        chosen = None
+        for n_trees, lr, depth in boost_configs(args):
+            t0 = time.perf_counter()
+            b = SubgraphBoostRegressor(n_estimators=n_trees, learning_rate=lr, max_depth=depth, min_support=args.min_support,
+                                       composition=args.composition, search=args.boost_search,
+                                       max_count=args.max_count).fit(list(graphs[tr]), y[tr])
+            fit_s = time.perf_counter() - t0
+            # One pass over validation + test molecules (pattern matching is the slow part of
+            # prediction); the test predictions of every stage are kept until the pick is known.
+            t1 = time.perf_counter()
+            val, tests = [], []
+            for p in b.staged_predict(list(graphs[va]) + list(graphs[te])):
+                val.append(metrics(y[va], p[: len(va)])["mae"])
+                tests.append(p[len(va):])
+            predict_s = time.perf_counter() - t1
+            k = int(np.argmin(val))
+            test = tests[k]
+            del tests
+            used = {int(nd[0]) for nodes in b.trees_[: k + 1] for nd in nodes if nd[0] >= 0}
+            name = "subgraph boosting" + (f" + counts (k <= {args.max_count})" if args.max_count > 1 else "")
+            rec = {"stage": "accuracy", "target": target, "model": name + (" + composition" if args.composition else ""),
+                   "fit_seconds": round(fit_s, 1), "lattice_seconds": round(b.lattice_seconds_, 1), "search": args.boost_search,
+                   "search_seconds": round(b.split_search_seconds_, 1), "predict_seconds": round(predict_s, 1),
+                   "learning_rate": lr, "depth": depth, "max_trees": n_trees, "n_trees": k + 1, "val_mae": val[k],
+                   "n_features": len(used), "split_searches": b.n_split_searches_,
+                   "nodes_created": b.search_stats_.created, **metrics(y[te], test)}
+            emit(rec, sink)
+            if chosen is None or rec["val_mae"] < chosen["val_mae"]:
+                chosen = rec
+        if len(boost_configs(args)) > 1:
+            emit({**chosen, "model": chosen["model"] + " (selected on validation)"}, sink)
 
     bag = SubgraphBag(radius=2, min_df=args.min_support).fit(list(smi[tr]))
     X = {name: bag.transform(list(smi[idx])) for name, idx in (("tr", tr), ("va", va), ("te", te))}
@@ -163,6 +223,11 @@ def main() -> None:
     ap.add_argument("--skip-search", action="store_true")
     ap.add_argument("--composition", action="store_true", help="sparse model with unpenalised element counts")
     ap.add_argument("--search-min-support", type=int, help="minimum support of the search stage (default --min-support)")
+    ap.add_argument("--boost-configs", help='boosting grid "TREES:LR:DEPTH,..." (best on validation is selected)')
+    ap.add_argument("--boost-search", default="lattice", choices=["lattice", "pruned"])
+    ap.add_argument("--sparse-features", default="indicator", choices=["indicator", "count"], help="sparse model features")
+    ap.add_argument("--max-count", type=int, default=1, help='boosting also splits on "pattern occurs >= k times", k <= this')
+    ap.add_argument("--speed-trees", type=int, default=0, help="stage 0: boosting fit time, pruned vs lattice, with N trees")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out")
     args = ap.parse_args()
@@ -173,6 +238,10 @@ def main() -> None:
     va = np.arange(args.n_train, args.n_train + args.n_val)
     te = np.arange(args.n_train + args.n_val, len(data))
     sink: list = []
+    if args.speed_trees:
+        from hohenberg.subgraph.graph import from_smiles
+
+        speed_stage([from_smiles(s) for s in data.smiles[tr]], data.homo_eV.to_numpy()[tr], args, sink)
     if not args.skip_search:
         from hohenberg.subgraph.graph import from_smiles
 

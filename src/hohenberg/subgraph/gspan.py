@@ -21,6 +21,7 @@ import numpy as np
 
 from hohenberg.subgraph.dfs import Code, Edge, is_min, rightmost_path, vertex_labels
 from hohenberg.subgraph.graph import LabeledGraph, LabelConfig
+from hohenberg.subgraph.match import automorphisms
 from hohenberg.subgraph.smarts import code_to_smarts
 
 Embedding = tuple[int, tuple[int, ...]]  # (graph index, DFS vertex -> graph vertex)
@@ -29,13 +30,16 @@ Embedding = tuple[int, tuple[int, ...]]  # (graph index, DFS vertex -> graph ver
 @dataclass(eq=False)
 class PatternNode:
     """One frequent pattern: ``root`` labels DFS vertex 0, ``code`` is its minimum DFS code
-    (empty for a single atom), ``support`` the sorted indices of the graphs containing it."""
+    (empty for a single atom), ``support`` the sorted indices of the graphs containing it;
+    ``counts`` (only when the tree was built with ``counts=True``) its occurrences in each of
+    those graphs, aligned with ``support``."""
 
     root: int
     code: Code
     support: np.ndarray
     embeddings: list[Embedding] | None = field(default=None, repr=False)
     children: list[PatternNode] | None = field(default=None, repr=False)
+    counts: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def size(self) -> int:
@@ -60,12 +64,15 @@ class SearchStats:
 class PatternTree:
     """The gSpan enumeration tree over ``graphs``, built only where a search goes."""
 
-    def __init__(self, graphs: Sequence[LabeledGraph], min_support: int = 1, max_size: int | None = None):
+    def __init__(
+        self, graphs: Sequence[LabeledGraph], min_support: int = 1, max_size: int | None = None, counts: bool = False
+    ):
         if min_support < 1:
             raise ValueError("min_support must be at least 1")
         self.graphs = list(graphs)
         self.min_support = int(min_support)
         self.max_size = max_size
+        self.counts = counts
         self.stats = SearchStats()
         self._roots: list[PatternNode] | None = None
 
@@ -80,11 +87,19 @@ class PatternTree:
         return self._roots
 
     def _node(self, root: int, code: Code, embs: list[Embedding]) -> PatternNode | None:
-        support = np.unique(np.fromiter((gid for gid, _ in embs), np.int64, len(embs)))
+        gids = np.fromiter((gid for gid, _ in embs), np.int64, len(embs))
+        if not self.counts:
+            support = np.unique(gids)
+            if len(support) < self.min_support:
+                return None
+            self.stats.created += 1
+            return PatternNode(root, code, support, embs)
+        support, n_embs = np.unique(gids, return_counts=True)
         if len(support) < self.min_support:
             return None
         self.stats.created += 1
-        return PatternNode(root, code, support, embs)
+        # The embedding list holds every embedding; each occurrence has |Aut| of them.
+        return PatternNode(root, code, support, embs, counts=n_embs // automorphisms(root, code))
 
     def children(self, node: PatternNode) -> list[PatternNode]:
         if node.children is not None:

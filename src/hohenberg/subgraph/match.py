@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hohenberg.subgraph.dfs import Edge
+from hohenberg.subgraph.dfs import Edge, code_to_graph
 from hohenberg.subgraph.graph import LabeledGraph
 
 
@@ -28,6 +28,18 @@ def count_embeddings(g: LabeledGraph, code: Sequence[Edge], root: int | None = N
     if not code:
         return sum(lab == root for lab in g.labels)
     return sum(_count(g, code, 0, [v]) for v, lab in enumerate(g.labels) if lab == code[0][2])
+
+
+def automorphisms(root: int, code: Sequence[Edge]) -> int:
+    """|Aut(g)| of the pattern ``(root, code)``: its embeddings into itself.  Embeddings of a
+    connected pattern with the same image differ by an automorphism, so occurrences (distinct
+    subgraphs of a graph isomorphic to the pattern) are embeddings / |Aut(g)|."""
+    return count_embeddings(code_to_graph(code, root), code, root) if code else 1
+
+
+def count_occurrences(g: LabeledGraph, code: Sequence[Edge], root: int | None = None, aut: int | None = None) -> int:
+    """Occurrences of the pattern in ``g`` (automorphic copies counted once)."""
+    return count_embeddings(g, code, root) // (aut or automorphisms(root, code))
 
 
 def _candidates(g: LabeledGraph, edge: Edge, m: list[int]):

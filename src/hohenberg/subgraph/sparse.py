@@ -14,6 +14,15 @@ to convergence (for the squared loss, scikit-learn's compiled coordinate descent
 problem).  ``z_i`` holds the unpenalised base columns: the intercept, and optionally element
 counts.  Going down a geometric path of ``lam`` from ``lam_max`` (the smallest value with
 an all-zero solution) keeps each working set small and warm-starts every solve.
+
+``features='count'``: ``x_i(g)`` is the number of occurrences of g in molecule i instead of 0/1.
+Counts are not anti-monotone (C-C occurs 4 times in neopentane, C-C-C 6 times), so the indicator
+bound does not hold.  What does hold: every occurrence of a pattern with s bonds in molecule i is a
+distinct connected set of s bonds of i, so ``x_i(g') <= N_i(s)``, the number of such bond sets
+(``N_i(0)``: atoms); and ``x_i(g') = 0`` outside the support of g for every descendant g'.  With
+``U_i(g) = max_{s >= size(g)} N_i(s)`` (s up to ``max_size``), :func:`count_bound` bounds
+``|sum_i v_i x_i(g')|`` over g and its whole subtree (see there).  It is looser than the indicator
+bound, so the search prunes less.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from hohenberg.subgraph.bounds import linear_bound
 from hohenberg.subgraph.dfs import Code
-from hohenberg.subgraph.features import code_from_json, code_to_json, indicator_matrix
+from hohenberg.subgraph.features import code_from_json, code_to_json, indicator_matrix, occurrence_matrix
 from hohenberg.subgraph.graph import LabelConfig, decode_atom, to_graphs
 from hohenberg.subgraph.gspan import PatternNode, PatternTree
 from hohenberg.subgraph.losses import LOSSES, Loss
@@ -54,11 +63,13 @@ def coordinate_descent(
     l1_ratio: float,
     tol: float,
     max_iter: int,
+    values: list[np.ndarray | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Minimise the objective over the unpenalised base coefficients ``beta`` (columns of ``Z``:
     a column of ones for the intercept, optionally composition counts) and the working-set
     coefficients ``w`` (binary features given by their supports).  ``f`` are the current
-    predictions; returns ``(w, beta, f, sweeps)``.  Stops when no coordinate moves the
+    predictions; returns ``(w, beta, f, sweeps)``.  ``values[j]`` (optional) are the feature values
+    of pattern j on its support (counts); None means ones (indicators).  Stops when no coordinate moves the
     predictions by more than ``tol`` (root-mean-square over the training set)."""
     n = len(y)
     curv = loss.curvature
@@ -67,7 +78,9 @@ def coordinate_descent(
     beta = beta.copy()
     f = f.copy()
     g = loss.grad(y, f)
-    fracs = [len(idx) / n for idx in supports]
+    values = values if values is not None else [None] * len(supports)
+    # Mean of x_j^2: the coordinate's curvature (for indicators, the support fraction).
+    fracs = [len(idx) / n if x is None else float(x @ x) / n for idx, x in zip(supports, values)]
     # The base block takes a majorised Newton step (exact for the squared loss).
     base_step = np.linalg.pinv(curv * (Z.T @ Z) / n)
 
@@ -82,14 +95,14 @@ def coordinate_descent(
             g = loss.grad(y, f)
             moved = float(np.sqrt(np.mean(df**2)))
         for j in coords:
-            idx, frac = supports[j], fracs[j]
+            idx, frac, x = supports[j], fracs[j], values[j]
             h = curv * frac + a2
-            z = h * w[j] - (g[idx].sum() / n + a2 * w[j])
+            z = h * w[j] - ((g[idx].sum() if x is None else g[idx] @ x) / n + a2 * w[j])
             new = np.sign(z) * max(abs(z) - a1, 0.0) / h
             d = new - w[j]
             if d:
                 w[j] = new
-                f[idx] += d
+                f[idx] += d if x is None else d * x
                 g[idx] = loss.grad(y[idx], f[idx])
                 moved = max(moved, abs(d) * np.sqrt(frac))
         return moved
@@ -110,12 +123,16 @@ def coordinate_descent(
     return w, beta, f, sweeps
 
 
-def _indicator_columns(n: int, supports: list[np.ndarray]):
+def _indicator_columns(n: int, supports: list[np.ndarray], values: list[np.ndarray | None] | None = None):
     import scipy.sparse as sp
 
     rows = np.concatenate(supports)
     cols = np.repeat(np.arange(len(supports)), [len(s) for s in supports])
-    return sp.csc_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(supports)))
+    if values is None or all(x is None for x in values):
+        data = np.ones(len(rows))
+    else:
+        data = np.concatenate([np.ones(len(s)) if x is None else x for s, x in zip(supports, values)])
+    return sp.csc_matrix((data, (rows, cols)), shape=(n, len(supports)))
 
 
 # Base columns beyond the intercept enter scikit-learn's solver multiplied by this factor: their
@@ -126,7 +143,7 @@ _UNPENALISED_SCALE = 1e6
 
 def squared_loss_solve(
     y: np.ndarray, w: np.ndarray, supports: list[np.ndarray], Z: np.ndarray, lam: float, l1_ratio: float,
-    tol: float, max_iter: int, beta: np.ndarray | None = None,
+    tol: float, max_iter: int, beta: np.ndarray | None = None, values: list[np.ndarray | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The same working-set problem for the squared loss, solved by scikit-learn's compiled
     coordinate descent (identical objective: (1/2n)|y - Z beta - Xw|^2 + lam * penalty),
@@ -137,7 +154,7 @@ def squared_loss_solve(
 
     n = len(y)
     k = len(supports)
-    X = _indicator_columns(n, supports)
+    X = _indicator_columns(n, supports, values)
     extra = Z[:, 1:] * _UNPENALISED_SCALE
     A = sp.hstack([X, sp.csc_matrix(extra)], format="csc") if extra.shape[1] else X
     kw = dict(alpha=lam, tol=tol, max_iter=max_iter, warm_start=True)
@@ -174,34 +191,97 @@ def objective(y: np.ndarray, f: np.ndarray, w: np.ndarray, loss: Loss, lam: floa
     return float(loss.value(y, f).mean() + lam * pen)
 
 
+def bond_set_counts(graph, max_size: int | None = None) -> np.ndarray:
+    """``N[s]``: the number of connected sets of s bonds of ``graph`` (``N[0]``: its atoms), for
+    s up to ``max_size`` (or the largest that exists).  Bond sets are bitmasks grown one adjacent
+    bond at a time, level by level, so each set is counted once."""
+    m = graph.n_edges
+    touching = [0] * m  # bonds sharing an atom with bond k (k included)
+    ends = [(u, v) for u, v, _ in graph.edges]
+    for a in range(m):
+        for b in range(m):
+            if set(ends[a]) & set(ends[b]):
+                touching[a] |= 1 << b
+    out = [graph.n_vertices]
+    level = {1 << k for k in range(m)}
+    while level and (max_size is None or len(out) <= max_size):
+        out.append(len(level))
+        if max_size is not None and len(out) > max_size:
+            break
+        nxt = set()
+        for s in level:
+            frontier, rest = 0, s
+            while rest:
+                low = rest & -rest
+                frontier |= touching[low.bit_length() - 1]
+                rest ^= low
+            frontier &= ~s
+            while frontier:
+                low = frontier & -frontier
+                nxt.add(s | low)
+                frontier ^= low
+        level = nxt
+    return np.asarray(out, float)
+
+
+def count_caps(graphs, max_size: int | None = None) -> np.ndarray:
+    """``U[i, s] = max_{t >= s} N_i(t)``: no pattern with at least s bonds occurs more than this
+    often in graph i (shape: graphs x (largest size + 2); the last column is 0)."""
+    counts = [bond_set_counts(g, max_size) for g in graphs]
+    width = max((len(c) for c in counts), default=1) + 1
+    U = np.zeros((len(graphs), width))
+    for i, c in enumerate(counts):
+        U[i, : len(c)] = np.maximum.accumulate(c[::-1])[::-1]
+    return U
+
+
+def count_bound(v: np.ndarray, caps: np.ndarray) -> float:
+    """Bound of ``|sum_i v_i x_i(g')|`` over a node g and all its descendants g', for count
+    features: ``v`` are the values on g's support, ``caps`` the matching ``U_i(g)``.  Each x_i(g')
+    lies in [0, caps_i] on g's support and is 0 elsewhere, so the sum lies between the sum of the
+    negative ``v_i caps_i`` and the sum of the positive ones."""
+    t = v * caps
+    return max(float(t[t > 0].sum()), -float(t[t < 0].sum()))
+
+
+def _score_and_bound(node: PatternNode, g: np.ndarray, caps: np.ndarray | None) -> tuple[float, float]:
+    v = g[node.support]
+    if caps is None:
+        return abs(float(v.sum())), linear_bound(v)
+    c = caps[node.support, min(node.size, caps.shape[1] - 1)]
+    return abs(float(v @ node.counts)), count_bound(v, c)
+
+
 def find_violators(
-    tree: PatternTree, g: np.ndarray, threshold: float, exclude: set, include_atoms: bool = True
+    tree: PatternTree, g: np.ndarray, threshold: float, exclude: set, include_atoms: bool = True,
+    caps: np.ndarray | None = None,
 ) -> list[PatternNode]:
-    """All patterns outside ``exclude`` with ``|mean_i g_i x_i| > threshold``, by pruned search."""
+    """All patterns outside ``exclude`` with ``|mean_i g_i x_i| > threshold``, by pruned search
+    (``caps`` given: count features, see :func:`count_caps`)."""
     n = len(g)
     found: list[PatternNode] = []
     limit = threshold * n
 
     def visit(node: PatternNode) -> bool:
-        v = g[node.support]
-        if (include_atoms or node.size) and node.key not in exclude and abs(v.sum()) > limit:
+        score, bound = _score_and_bound(node, g, caps)
+        if (include_atoms or node.size) and node.key not in exclude and score > limit:
             found.append(node)
-        return linear_bound(v) > limit
+        return bound > limit
 
     tree.search(visit)
     return found
 
 
-def max_gradient(tree: PatternTree, g: np.ndarray, include_atoms: bool = True) -> float:
+def max_gradient(tree: PatternTree, g: np.ndarray, include_atoms: bool = True, caps: np.ndarray | None = None) -> float:
     """``max_g |mean_i g_i x_i(g)|`` by branch and bound (gives lam_max)."""
     best = 0.0
 
     def visit(node: PatternNode) -> bool:
         nonlocal best
-        v = g[node.support]
+        score, bound = _score_and_bound(node, g, caps)
         if include_atoms or node.size:
-            best = max(best, abs(float(v.sum())))
-        return linear_bound(v) > best
+            best = max(best, score)
+        return bound > best
 
     tree.search(visit)
     return best / len(g)
@@ -237,7 +317,9 @@ class SparseSubgraphRegressor(RegressorMixin, BaseEstimator):
         max_iter: int = 10000,
         solver: str = "auto",
         composition: bool = False,
+        features: str = "indicator",
     ):
+        self.features = features
         self.lam = lam
         self.l1_ratio = l1_ratio
         self.loss = loss
@@ -265,12 +347,16 @@ class SparseSubgraphRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("solver must be 'auto' or 'cd'")
         if not 0.0 < self.l1_ratio <= 1.0:
             raise ValueError("l1_ratio must be in (0, 1]")
+        if self.features not in ("indicator", "count"):
+            raise ValueError("features must be 'indicator' or 'count'")
         graphs = to_graphs(X, self.label_config)
         y = np.asarray(y, dtype=float)
         if len(y) != len(graphs):
             raise ValueError(f"{len(graphs)} molecules but {len(y)} targets")
         loss = Loss(self.loss, self.huber_delta)
-        tree = PatternTree(graphs, self.min_support, self.max_size)
+        counted = self.features == "count"
+        tree = PatternTree(graphs, self.min_support, self.max_size, counts=counted)
+        caps = count_caps(graphs, self.max_size) if counted else None
         n = len(y)
 
         # Base model (intercept, optionally composition), then lam_max: the smallest lam at which
@@ -279,7 +365,7 @@ class SparseSubgraphRegressor(RegressorMixin, BaseEstimator):
         Z = self._base(graphs)
         _, beta, f, _ = coordinate_descent(y, np.zeros(n), np.zeros(Z.shape[1]), np.zeros(0), [], Z, loss, 1.0, 1.0,
                                            self.tol, self.max_iter)
-        lam_max = max_gradient(tree, loss.grad(y, f), self.include_atoms) / self.l1_ratio
+        lam_max = max_gradient(tree, loss.grad(y, f), self.include_atoms, caps) / self.l1_ratio
         if self.lam is None:
             lams = lam_max * np.geomspace(1.0, self.lam_min_ratio, self.n_lambdas)
         elif self.lam < lam_max:
@@ -296,15 +382,18 @@ class SparseSubgraphRegressor(RegressorMixin, BaseEstimator):
             rounds = 0
             while True:
                 rounds += 1
+                values = [nd.counts.astype(float) for nd in nodes] if counted else None
                 if self.loss == "squared" and self.solver == "auto" and nodes:
                     w, beta, f = squared_loss_solve(y, w, [nd.support for nd in nodes], Z, lam, self.l1_ratio,
-                                                    self.tol, self.max_iter, beta)
+                                                    self.tol, self.max_iter, beta, values)
                 else:
                     w, beta, f, _ = coordinate_descent(
-                        y, f, beta, w, [nd.support for nd in nodes], Z, loss, lam, self.l1_ratio, self.tol, self.max_iter
+                        y, f, beta, w, [nd.support for nd in nodes], Z, loss, lam, self.l1_ratio, self.tol, self.max_iter,
+                        values,
                     )
                 # Relative slack so that rounding in the solver does not add a pattern forever.
-                new = find_violators(tree, loss.grad(y, f), lam * self.l1_ratio * (1 + 1e-9), in_ws, self.include_atoms)
+                new = find_violators(tree, loss.grad(y, f), lam * self.l1_ratio * (1 + 1e-9), in_ws, self.include_atoms,
+                                     caps)
                 if not new:
                     break
                 nodes.extend(new)
@@ -338,14 +427,20 @@ class SparseSubgraphRegressor(RegressorMixin, BaseEstimator):
     def decision_function(self, X) -> np.ndarray:
         graphs = to_graphs(X, self.label_config)
         beta = np.concatenate([[self.intercept_], self.composition_coef_])
-        return self._base(graphs) @ beta + indicator_matrix(graphs, self.patterns_) @ self.coef_
+        return self._base(graphs) @ beta + self._design(graphs, self.patterns_) @ self.coef_
+
+    def _design(self, graphs, patterns):
+        """Feature values of ``patterns`` on ``graphs``: indicators, or occurrence counts."""
+        if getattr(self, "features", "indicator") == "count":
+            return occurrence_matrix(graphs, patterns)  # sparse, like the indicators
+        return indicator_matrix(graphs, patterns)
 
     def decision_path(self, X) -> np.ndarray:
         """Decision values at every point of the regularisation path, shape (n_lambdas, n): for
         choosing lam on validation data without refitting."""
         graphs = to_graphs(X, self.label_config)
         keys = list(dict.fromkeys(k for c in self.coef_path_ for k in c))
-        F = indicator_matrix(graphs, keys)
+        F = self._design(graphs, keys)
         W = np.array([[c.get(k, 0.0) for k in keys] for c in self.coef_path_]).reshape(len(self.coef_path_), len(keys))
         return (self._base(graphs) @ self.intercept_path_.T).T + (F @ W.T).T
 
