@@ -87,6 +87,8 @@ def train_subgraph(
     l1_ratio: Annotated[float, typer.Option("--l1-ratio", help="sparse: 1 = lasso, < 1 elastic net.")] = 1.0,
     loss: Annotated[str, typer.Option("--loss", help="sparse: squared | huber | logistic.")] = "squared",
     composition: Annotated[bool, typer.Option("--composition", help="sparse/boost: element counts (H included) in the base model, for extensive targets.")] = False,
+    features: Annotated[str, typer.Option("--features", help="sparse: indicator (pattern present) | count (occurrences).")] = "indicator",
+    max_count: Annotated[int, typer.Option("--max-count", help="boost: also split on 'occurs at least k times', k <= this.")] = 1,
     n_estimators: Annotated[int, typer.Option("--n-estimators", help="boost: trees.")] = 100,
     learning_rate: Annotated[float, typer.Option("--learning-rate", help="boost: shrinkage.")] = 0.1,
     max_depth: Annotated[int, typer.Option("--max-depth", help="boost: depth of each tree.")] = 3,
@@ -103,6 +105,10 @@ def train_subgraph(
 
     if model not in MODELS:
         raise InputError(None, f"--model must be one of {', '.join(MODELS)}, not {model!r}")
+    if features not in ("indicator", "count"):
+        raise InputError(None, f"--features must be indicator or count, not {features!r}")
+    if max_count < 1:
+        raise InputError(None, "--max-count must be at least 1")
     if not 0 <= test_fraction < 1:
         raise InputError(None, "--test-fraction must be in [0, 1)")
     data = read_training_data(data_path, target, smiles_column)
@@ -120,12 +126,13 @@ def train_subgraph(
 
         est = SparseSubgraphRegressor(lam=lam, l1_ratio=l1_ratio, loss=loss, n_lambdas=n_lambdas,
                                       lam_min_ratio=lam_min_ratio, min_support=support, max_size=max_size,
-                                      composition=composition)
+                                      composition=composition, features=features)
     elif model == "boost":
         from hohenberg.subgraph.boost import SubgraphBoostRegressor
 
         est = SubgraphBoostRegressor(n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
-                                     min_support=support, max_size=max_size, composition=composition)
+                                     min_support=support, max_size=max_size, composition=composition,
+                                     max_count=max_count)
     else:
         from hohenberg.subgraph.bag import SubgraphTopicRegressor
 
