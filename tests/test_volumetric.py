@@ -13,7 +13,7 @@ from hohenberg.qc.promolecule import promolecule_density
 from hohenberg.training.trainer import TrainConfig
 from hohenberg.volumetric.augment import positions_in_view, random_rotations, random_shifts, resample, rotation_angle
 from hohenberg.volumetric.blocks import InceptionBlock3d, ResidualBlock3d, SqueezeExcite3d
-from hohenberg.volumetric.data import StoreVolumes, ViewCollate, ViewConfig, promolecule_cache, render_channel
+from hohenberg.volumetric.data import StoreVolumes, ViewCollate, ViewConfig, render_channel
 from hohenberg.volumetric.memory import parse_bytes, plan_batch_size, saved_activation_bytes
 from hohenberg.volumetric.models import VolumetricModelConfig, build_model
 from hohenberg.volumetric.networks import ARCHITECTURES, EncoderConfig, VolumetricEncoder, parameter_count
@@ -119,11 +119,13 @@ def test_views_channels_and_cached_promolecule(store, qm9_table, tmp_path):
     assert b["grid"].shape == (4, 3, 16, 16, 16) and b["grid"].dtype == torch.float32
     assert torch.all(b["grid"] >= 0) and b["y"].shape == (4, 2) and b["batch"].max() == 3
     assert len(b["z"]) == sum(len(it["numbers"]) for it in items)
-    # the cached promolecule is the promolecule on each record's own grid (float16)
-    path = promolecule_cache(store, "hf/sto-3g", tmp_path)
-    assert promolecule_cache(store, "hf/sto-3g", tmp_path) == path  # computed once
-    cached = StoreVolumes(store, ds.ids[:4], promolecule=path)
+    # the cached promolecule is the promolecule on each record's own grid (float16), rendered once
+    cached = StoreVolumes(store, ds.ids[:4], promolecule_level="hf/sto-3g", cache_dir=tmp_path)
     its = [cached[i] for i in range(4)]
+    files = sorted((tmp_path / "hf_sto-3g").glob("*.npy"))
+    assert len(files) == 4
+    stamp = files[0].stat().st_mtime_ns
+    assert torch.equal(cached[0]["promolecule"], its[0]["promolecule"]) and files[0].stat().st_mtime_ns == stamp
     rec = cached.reader.record(its[2]["id"])
     direct = promolecule_density(rec["numbers"], rec["positions"], cached.reader.grid_of(rec), "hf/sto-3g")
     assert np.allclose(its[2]["promolecule"].numpy(), direct, rtol=2e-3, atol=1e-7)

@@ -39,7 +39,7 @@ def train_hkmap(
     augment: Annotated[bool, typer.Option(help="Random rotation + translation per sample and epoch.")] = True,
     threads: Annotated[Optional[int], typer.Option(help="Torch CPU threads.")] = None,
     accelerator: Annotated[str, typer.Option(help="Lightning accelerator: auto | cpu | gpu.")] = "auto",
-    cache_dir: Annotated[Optional[Path], typer.Option(help="Promolecule grid cache (default STORE/.cache/hkmap).")] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option(help="Promolecule grid cache (default STORE/.cache/promolecule).")] = None,
     seed: Annotated[int, typer.Option(help="Seed (initialisation, batches, rotations).")] = 0,
     fresh: Annotated[bool, typer.Option("--fresh", help="Ignore checkpoints in OUT; do not resume.")] = False,
     json_out: JsonOpt = False,

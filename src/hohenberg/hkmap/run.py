@@ -51,7 +51,7 @@ class HKRunConfig:
     augment: bool = True  # random rotation + translation per sample and epoch
     split_file: str | None = None
     split_seed: int = 0
-    cache_dir: str | None = None  # per-molecule promolecule grids; default STORE/.cache/hkmap
+    cache_dir: str | None = None  # per-molecule promolecule grids; default STORE/.cache/promolecule
 
 
 class HKTask(L.LightningModule):
@@ -122,35 +122,6 @@ def split_ids(store_ids: Sequence[str], cfg: HKRunConfig) -> dict[str, list[str]
     return out
 
 
-class HKVolumes(StoreVolumes):
-    """:class:`StoreVolumes` whose promolecule grids come from a per-molecule cache
-    (``cache_dir/LEVEL/ID.npy``, float16, computed on first use).  Unlike the whole-store cache of
-    :func:`~hohenberg.volumetric.data.promolecule_cache`, it stays valid while a store grows and
-    only the molecules a run uses are rendered."""
-
-    def __init__(self, store, ids, level: str, cache_dir: str | Path):
-        super().__init__(store, ids, need_density=True)
-        self.level = level
-        self.cache = Path(cache_dir) / level.replace("/", "_").replace("*", "star")
-
-    def __getitem__(self, i: int) -> dict:
-        item = super().__getitem__(i)
-        path = self.cache / f"{item['id']}.npy"
-        if path.exists():
-            pro = np.load(path)
-        else:
-            from hohenberg.qc.promolecule import promolecule_density, radial_table
-
-            rec = self.reader.record(item["id"], {"numbers", "positions", "grid_origin", "grid_axes"})
-            pro = promolecule_density(rec["numbers"], rec["positions"], self.reader.grid_of(rec),
-                                      radial_table(self.level)).astype(np.float16)
-            self.cache.mkdir(parents=True, exist_ok=True)
-            with atomic_open(path, "wb") as fh:
-                np.save(fh, pro)
-        item["promolecule"] = torch.from_numpy(pro.astype(np.float32))
-        return item
-
-
 def training_views(cfg: HKConfig, size: int | None) -> HKConfig:
     """``cfg`` with input (and output, in proportion) views of ``size`` points: same spacings."""
     if not size or size == cfg.view.size:
@@ -159,8 +130,9 @@ def training_views(cfg: HKConfig, size: int | None) -> HKConfig:
     return replace(cfg, view=replace(cfg.view, size=size), out_size=int(round(size * ratio)) if cfg.out_size else None)
 
 
-def make_dataset(store, ids, cfg: HKConfig, cache_dir) -> HKVolumes:
-    return HKVolumes(store, ids, cfg.view.promolecule_level, cache_dir)
+def make_dataset(store, ids, cfg: HKConfig, cache_dir=None) -> StoreVolumes:
+    return StoreVolumes(store, ids, need_density=True, promolecule_level=cfg.view.promolecule_level,
+                        cache_dir=cache_dir)
 
 
 def train_hkmap(store: str | Path, cfg: HKRunConfig, out_dir: str | Path, resume: bool = True,
@@ -168,7 +140,7 @@ def train_hkmap(store: str | Path, cfg: HKRunConfig, out_dir: str | Path, resume
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     mcfg, tcfg = cfg.model, cfg.train
-    cache_dir = cfg.cache_dir or str(Path(store) / ".cache" / "hkmap")
+    cache_dir = cfg.cache_dir
     # the ids themselves: "the first N present" changes while a store is still being written, and a
     # resumed fit must continue on the molecules it started with
     saved_ids = out / "split_ids.json"

@@ -65,55 +65,29 @@ class ViewConfig:
         return cls(**known_options(cls, d, "view"))
 
 
-def promolecule_cache(store: str | Path, level: str, cache_dir: str | Path, progress=None) -> Path:
-    """Promolecule densities of every record of ``store`` on the record's own grid, as one float16
-    ``.npy`` (rows in store index order) under ``cache_dir``; computed once, written atomically.
-
-    Rendering on the stored grid and resampling it like the stored density treats both channels
-    alike (same trilinear smoothing of the nuclear cusps), and costs one render per molecule
-    instead of one per sample and epoch.
-    """
-    from hohenberg.fileio import atomic_open
-    from hohenberg.qc.promolecule import promolecule_density, radial_table
-    from hohenberg.store.reader import StoreReader
-
-    reader = StoreReader(store)
-    ids = reader.ids
-    import hashlib
-
-    digest = hashlib.sha1("\n".join(ids).encode()).hexdigest()[:12]
-    tag = f"{len(ids)}-{digest}-{level.replace('/', '_').replace('*', 'star')}"
-    path = Path(cache_dir) / f"promolecule-{tag}.npy"
-    if path.exists():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = radial_table(level)
-    n = int(reader.config["size"])
-    out = np.empty((len(ids), n, n, n), dtype=np.float16)
-    for i, rid in enumerate(ids):
-        rec = reader.record(rid, {"numbers", "positions", "grid_origin", "grid_axes"})
-        out[i] = promolecule_density(rec["numbers"], rec["positions"], reader.grid_of(rec), table)
-        if progress is not None:
-            progress(i + 1, len(ids))
-    with atomic_open(path, "wb") as fh:
-        np.save(fh, out)
-    (path.with_suffix(".ids")).write_text("\n".join(ids))
-    return path
-
-
 class StoreVolumes(Dataset):
-    """Items ``{"id", "density" (float32 (n, n, n) e/bohr^3, or None), "promolecule" (same, from
-    the cache of :func:`promolecule_cache`, or None), "center" (3,) A, "spacing" A, "numbers",
-    "positions" (A), "y" (float64 targets, NaN when unknown)}``."""
+    """Items ``{"id", "density" (float32 (n, n, n) e/bohr^3, or None), "promolecule" (same, or
+    None), "center" (3,) A, "spacing" A, "numbers", "positions" (A), "y" (float64 targets, NaN when
+    unknown)}``.
+
+    With ``promolecule_level``, each item also holds the promolecule on the record's own grid:
+    rendered there and resampled like the stored density, both inputs are smoothed alike (same
+    trilinear treatment of the nuclear cusps).  It is rendered once per molecule and kept in
+    ``cache_dir/LEVEL/ID.npy`` (float16, written atomically, so concurrent loader workers are
+    safe), which stays valid while a store grows.
+    """
 
     def __init__(self, store: str | Path, ids: Sequence[str] | None = None, table=None,
-                 targets: Sequence[str] = (), need_density: bool = True, promolecule: str | Path | None = None):
+                 targets: Sequence[str] = (), need_density: bool = True, promolecule_level: str | None = None,
+                 cache_dir: str | Path | None = None):
         from hohenberg.store.reader import StoreReader
 
         self.reader = StoreReader(store)
-        self.promolecule_path = None if promolecule is None else str(promolecule)
-        self._promolecule = None
-        self._row = {rid: k for k, rid in enumerate(self.reader.ids)}
+        self.promolecule_level = promolecule_level
+        self.cache = None
+        if promolecule_level is not None:
+            base = Path(cache_dir) if cache_dir is not None else Path(store) / ".cache" / "promolecule"
+            self.cache = base / promolecule_level.replace("/", "_").replace("*", "star")
         if self.reader.layout != "grid":
             raise HohenbergError(f"{store}: volumetric training reads stored grids; this store is in the "
                                  f"{self.reader.layout!r} layout")
@@ -140,11 +114,6 @@ class StoreVolumes(Dataset):
     def __len__(self) -> int:
         return len(self.ids)
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_promolecule"] = None  # a memory map does not travel to a worker; it reopens it
-        return state
-
     @property
     def y(self) -> np.ndarray:
         return self._y
@@ -165,14 +134,29 @@ class StoreVolumes(Dataset):
                 raise HohenbergError(f"{self.reader.root}: record {rid!r} has no density grid")
             density = torch.from_numpy(np.ascontiguousarray(rec["density"], dtype=np.float32))
         promolecule = None
-        if self.promolecule_path is not None:
-            if self._promolecule is None:  # opened lazily: each DataLoader worker maps it itself
-                self._promolecule = np.load(self.promolecule_path, mmap_mode="r")
-            promolecule = torch.from_numpy(self._promolecule[self._row[rid]].astype(np.float32))
+        if self.cache is not None:
+            pro = self._cached_promolecule(rid, rec, n)
+            promolecule = torch.from_numpy(pro.astype(np.float32))
         return {"id": rid, "density": density, "promolecule": promolecule, "center": torch.as_tensor(center, dtype=torch.float64),
                 "spacing": spacing, "numbers": torch.as_tensor(np.asarray(rec["numbers"]), dtype=torch.long),
                 "positions": torch.as_tensor(np.asarray(rec["positions"]), dtype=torch.float64),
                 "y": torch.as_tensor(self._y[i])}
+
+
+    def _cached_promolecule(self, rid: str, rec, n: int) -> np.ndarray:
+        path = self.cache / f"{rid}.npy"
+        if path.exists():
+            return np.load(path)
+        from hohenberg.fileio import atomic_open
+        from hohenberg.qc.promolecule import promolecule_density, radial_table
+
+        grid = Grid(rec["grid_origin"], rec["grid_axes"], (n, n, n))
+        pro = promolecule_density(rec["numbers"], rec["positions"], grid,
+                                  radial_table(self.promolecule_level)).astype(np.float16)
+        self.cache.mkdir(parents=True, exist_ok=True)
+        with atomic_open(path, "wb") as fh:
+            np.save(fh, pro)
+        return pro
 
 
 def render_channel(name: str, items: Sequence[dict], rotations: torch.Tensor, shifts: torch.Tensor,

@@ -31,7 +31,7 @@ from hohenberg.models.metrics import error_summary, report_unit, target_label
 from hohenberg.training.checkpoint import load_model_dir, save_model_file
 from hohenberg.training.lightning_module import OptimConfig, RegressionTask
 from hohenberg.training.trainer import TrainConfig, fit
-from hohenberg.volumetric.data import StoreVolumes, ViewCollate, promolecule_cache
+from hohenberg.volumetric.data import StoreVolumes, ViewCollate
 from hohenberg.volumetric.memory import parse_bytes, peak_memory_bytes, plan_batch_size
 from hohenberg.volumetric.models import VolumetricModelConfig, VolumetricRegressor, build_model
 
@@ -49,7 +49,7 @@ class VolumetricRunConfig:
     augment: bool = True  # random rotation + translation per sample and epoch
     tta: int = 1  # test time: average over this many random rotations (1: the stored orientation)
     max_memory: str | None = None  # e.g. "4G": pick the batch size that fits (overrides batch_size)
-    cache_dir: str | None = None  # promolecule grids; default: STORE/.cache
+    cache_dir: str | None = None  # promolecule grids; default: STORE/.cache/promolecule
 
 
 def split_ids(store_ids: Sequence[str], table, cfg: VolumetricRunConfig) -> dict[str, list[str]]:
@@ -69,14 +69,11 @@ def split_ids(store_ids: Sequence[str], table, cfg: VolumetricRunConfig) -> dict
     return out
 
 
-def make_dataset(store, ids, table, model_cfg: VolumetricModelConfig, cache_dir, log=lambda s: None) -> StoreVolumes:
+def make_dataset(store, ids, table, model_cfg: VolumetricModelConfig, cache_dir=None) -> StoreVolumes:
     channels = model_cfg.view.channels
-    promolecule = None
-    if "promolecule" in channels:
-        promolecule = promolecule_cache(store, model_cfg.view.promolecule_level, cache_dir,
-                                        progress=lambda i, n: log(f"promolecule grids {i}/{n}") if i % 500 == 0 else None)
+    level = model_cfg.view.promolecule_level if "promolecule" in channels else None
     return StoreVolumes(store, ids, table, model_cfg.targets, need_density="density" in channels,
-                        promolecule=promolecule)
+                        promolecule_level=level, cache_dir=cache_dir)
 
 
 def _numbers(table, ids) -> tuple[torch.Tensor, torch.Tensor]:
@@ -91,10 +88,9 @@ def train_volumetric(store: str | Path, table, cfg: VolumetricRunConfig, out_dir
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     mcfg, tcfg = cfg.model, cfg.train
-    cache_dir = cfg.cache_dir or str(Path(store) / ".cache")
     ds_all = StoreVolumes(store, need_density=False)
     ids = split_ids(ds_all.ids, table, cfg)
-    data = {k: make_dataset(store, v, table, mcfg, cache_dir, log) for k, v in ids.items()}
+    data = {k: make_dataset(store, v, table, mcfg, cfg.cache_dir) for k, v in ids.items()}
     torch.manual_seed(tcfg.seed)
     model = build_model(mcfg)
     z, b = _numbers(table, ids["train"])
@@ -242,7 +238,7 @@ def evaluate_volumetric(model_dir: str | Path, store: str | Path, table, split: 
         cfg = VolumetricRunConfig(n_train=sizes.get("train"), n_val=sizes.get("val"), n_test=sizes.get("test"),
                                   split_seed=int(prov.get("split_seed", 0)))
         ids = split_ids(held, table, cfg)[split]
-    ds = make_dataset(store, ids, table, model.cfg, str(Path(store) / ".cache"))
+    ds = make_dataset(store, ids, table, model.cfg)
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
     summary = evaluate_model(model, ds, tta, Path(out) if out is not None else None)
