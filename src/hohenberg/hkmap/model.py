@@ -27,7 +27,7 @@ makes the head's input.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -36,6 +36,7 @@ from torch import nn
 from hohenberg.configs import known_options
 from hohenberg.volumetric.blocks import ResidualBlock3d
 from hohenberg.volumetric.data import ViewConfig
+from hohenberg.volumetric.models import encoder_for, with_nested_configs
 from hohenberg.volumetric.networks import EncoderConfig, VolumetricEncoder, parameter_count
 
 TARGETS = ("delta", "density")
@@ -62,8 +63,7 @@ class HKConfig:
             raise ValueError(f"unknown target {self.target!r}; choose from {', '.join(TARGETS)}")
         if "density" in self.view.channels:
             raise ValueError("the Hohenberg-Kohn map cannot take the SCF density as input")
-        if self.encoder.in_channels != len(self.view.channels):
-            self.encoder = EncoderConfig(**{**asdict(self.encoder), "in_channels": len(self.view.channels)})
+        self.encoder = encoder_for(self.encoder, self.view)
         if self.view.size % (2 ** len(self.encoder.widths)):
             raise ValueError(f"view size {self.view.size} must be divisible by 2^{len(self.encoder.widths)} "
                              "(one halving per encoder stage)")
@@ -86,10 +86,7 @@ class HKConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> HKConfig:
-        d = known_options(cls, d, "hkmap")
-        enc = EncoderConfig.from_dict(d.pop("encoder", {}))
-        view = ViewConfig.from_dict(d.pop("view", {}))
-        return cls(encoder=enc, view=view, **d)
+        return cls(**with_nested_configs(known_options(cls, d, "hkmap")))
 
 
 def rescale_to_reference(rho: torch.Tensor, reference: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:

@@ -10,7 +10,7 @@ format (NDHWC), faster for many CPU and GPU kernels.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
@@ -36,8 +36,7 @@ class VolumetricModelConfig:
         self.targets = tuple(self.targets)
         if not self.targets:
             raise ValueError("a volumetric model needs at least one target")
-        if self.encoder.in_channels != len(self.view.channels):
-            self.encoder = EncoderConfig(**{**asdict(self.encoder), "in_channels": len(self.view.channels)})
+        self.encoder = encoder_for(self.encoder, self.view)
 
     def to_dict(self) -> dict:
         return {"encoder": self.encoder.to_dict(), "view": self.view.to_dict(), "targets": list(self.targets),
@@ -45,10 +44,19 @@ class VolumetricModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> VolumetricModelConfig:
-        d = known_options(cls, d, "model")
-        enc = EncoderConfig.from_dict(d.pop("encoder", {}))
-        view = ViewConfig.from_dict(d.pop("view", {}))
-        return cls(encoder=enc, view=view, **d)
+        return cls(**with_nested_configs(known_options(cls, d, "model")))
+
+
+def encoder_for(encoder: EncoderConfig, view: ViewConfig) -> EncoderConfig:
+    """``encoder`` taking one input channel per channel of ``view`` (derived, never set apart)."""
+    n = len(view.channels)
+    return encoder if encoder.in_channels == n else replace(encoder, in_channels=n)
+
+
+def with_nested_configs(d: dict) -> dict:
+    """Keyword arguments with the ``encoder`` and ``view`` dicts read into their dataclasses."""
+    return {**d, "encoder": EncoderConfig.from_dict(d.get("encoder", {})),
+            "view": ViewConfig.from_dict(d.get("view", {}))}
 
 
 class VolumetricRegressor(nn.Module):

@@ -230,7 +230,8 @@ def evaluate_volumetric(model_dir: str | Path, store: str | Path, table, split: 
     model, prov = load_volumetric(model_dir)
     held = StoreVolumes(store, need_density=False).ids
     if split == "all":
-        ids = [i for i in held if i in set(map(str, table.ids))]
+        in_table = set(map(str, table.ids))
+        ids = [i for i in held if i in in_table]
     else:
         if split not in ("train", "val", "test"):
             raise HohenbergError(f"--split must be test, val, train or all, not {split!r}")
