@@ -34,6 +34,10 @@ MODELS = {
     "mpnn/gasteiger/bond": ("mpnn", "gasteiger", ("bond",), {}),
     "attention/gasteiger/bond+radius+complete": ("attention", "gasteiger", ("bond", "radius", "complete"), {}),
     "pyg-dimenet++": ("pyg-dimenet++", "element", ("radius",), {}),
+    "gin128x4/gasteiger/bond+lengths/atomwise": ("gin", "gasteiger", ("bond",), {
+        "bond_lengths": True, "extensive_readout": "atomwise", "hidden": 128, "layers": 4}),
+    "gin128x4/gasteiger+env/bond+lengths/atomwise": ("gin", "gasteiger", ("bond",), {
+        "bond_lengths": True, "extensive_readout": "atomwise", "environment": True, "hidden": 128, "layers": 4}),
 }
 
 
@@ -58,8 +62,8 @@ def main(argv=None) -> int:
     full, _ = table_graphs(table, rows, 5.0, args.cache)
     setups = {}
     for name, (model, feats, views, extra) in MODELS.items():
-        cfg = GraphModelConfig(model=model, features=feats, views=views, targets=TARGETS, hidden=args.hidden,
-                               layers=args.layers, **extra)
+        cfg = GraphModelConfig(**{"model": model, "features": feats, "views": views, "targets": TARGETS,
+                                  "hidden": args.hidden, "layers": args.layers} | extra)
         ds = full.select(feats, TARGETS, views_needed(cfg))
         torch.manual_seed(0)
         net = build_model(cfg)

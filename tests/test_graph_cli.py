@@ -40,7 +40,7 @@ def trained(qm9_table, tmp_path_factory):
     qm9_table.save(table)
     out = tmp / "model"
     res = _run("train-graph", table, "--out", out, "--model", "gin", "--views", "bond", "--features", "gasteiger",
-               "--targets", ",".join(TARGETS), "--hidden", "32", "--layers", "2", "--epochs", "30",
+               "--targets", ",".join(TARGETS), "--hidden", "32", "--layers", "2", "--epochs", "30", "--bond-lengths",
                "--batch-size", "16", "--lr", "2e-3", "--ensemble", "2", "--accelerator", "cpu", "--json")
     return table, out, json.loads(res.stdout)
 

@@ -40,13 +40,17 @@ def _rotation(seed=0):
     return torch.tensor(q * np.sign(np.linalg.det(q)), dtype=torch.float32)  # proper rotation
 
 
-@pytest.mark.parametrize("model,views", [
-    ("schnet", ("radius",)), ("mpnn", ("complete",)), ("gin", ("bond",)),
-    ("attention", ("bond", "radius", "complete")), ("pyg-schnet", ("radius",)), ("pyg-dimenet++", ("radius",)),
+@pytest.mark.parametrize("model,views,extra", [
+    ("schnet", ("radius",), {}), ("mpnn", ("complete",), {}), ("gin", ("bond",), {}),
+    ("gin", ("bond",), {"bond_lengths": True, "extensive_readout": "atomwise"}),
+    ("gin", ("bond",), {"bond_lengths": True, "extensive_readout": "atomwise", "environment": True}),
+    ("attention", ("bond", "radius", "complete"), {}),
+    ("attention", ("bond", "radius"), {"encoder": "gin", "bond_lengths": True, "extensive_readout": "atomwise"}),
+    ("pyg-schnet", ("radius",), {}), ("pyg-dimenet++", ("radius",), {}),
 ])
-def test_rotating_and_translating_a_molecule_leaves_predictions_unchanged(graphs, model, views):
+def test_rotating_and_translating_a_molecule_leaves_predictions_unchanged(graphs, model, views, extra):
     torch.manual_seed(0)
-    cfg = GraphModelConfig(model=model, views=views, targets=TARGETS, hidden=16, layers=2)
+    cfg = GraphModelConfig(model=model, views=views, targets=TARGETS, hidden=16, layers=2, **extra)
     net = build_model(cfg).eval()
     with torch.no_grad():  # make outputs non-trivial (PyG DimeNet++ starts with zero output layers)
         for p in net.parameters():
@@ -142,3 +146,81 @@ def test_hard_selection_is_learned_by_gradient(graphs):
 
 class _Payload:
     pass
+
+
+def _dimer(mol):
+    """Two copies of ``mol`` 50 Angstrom apart, as one graph (bond view only)."""
+    from torch_geometric.data import Data
+
+    n = mol.num_nodes
+    return Data(x=torch.cat([mol.x, mol.x]), z=torch.cat([mol.z, mol.z]), y=mol.y,
+                pos=torch.cat([mol.pos, mol.pos + torch.tensor([50.0, 0.0, 0.0])]),
+                bond_index=torch.cat([mol.bond_index, mol.bond_index + n], dim=1),
+                bond_attr=torch.cat([mol.bond_attr, mol.bond_attr]))
+
+
+@pytest.mark.parametrize("model,views", [("gin", ("bond",)), ("mpnn", ("bond",)), ("attention", ("bond",))])
+def test_atomwise_readout_makes_energies_size_extensive(graphs, model, views):
+    """Two far-apart copies of a molecule: the atom-wise U0 output is exactly twice the
+    monomer's; HOMO (pooled) and U0 under the pooled readout are not (the check can fail)."""
+    cfg = dict(model=model, views=views, targets=TARGETS, hidden=16, layers=2, encoder="gin", readout="set2set",
+               bond_lengths=True)
+    ds = graphs.select("gasteiger", TARGETS, ("bond",))
+    mono = ds[3]
+    out = {}
+    for readout in ("atomwise", "pooled"):
+        torch.manual_seed(0)
+        net = build_model(GraphModelConfig(**cfg, extensive_readout=readout)).eval()
+        batch = next(iter(DataLoader([mono, _dimer(mono)], batch_size=2)))
+        with torch.no_grad():
+            out[readout] = net(batch)  # scaler not fitted: offsets 0, scale 1
+    a, p = out["atomwise"], out["pooled"]
+    torch.testing.assert_close(a[1, 1], 2 * a[0, 1], rtol=1e-5, atol=1e-6)
+    assert abs(float(a[0, 1])) > 1e-3
+    assert abs(float(p[1, 1] - 2 * p[0, 1])) > 1e-3 * abs(float(p[0, 1])) + 1e-4
+    assert abs(float(a[1, 0] - 2 * a[0, 0])) > 1e-4  # HOMO stays pooled
+
+
+def test_bond_lengths_make_the_bond_graph_see_geometry(graphs):
+    """Stretching one bond changes a bond-length model's output; the plain 2D model cannot see it."""
+    ds = graphs.select("gasteiger", TARGETS, ("bond",))
+    batch = next(iter(DataLoader(ds, batch_size=len(ds))))
+    stretched = batch.clone()
+    i, j = (int(v) for v in batch.bond_index[:, 0])
+    stretched.pos = batch.pos.clone()
+    stretched.pos[j] = batch.pos[i] + 1.1 * (batch.pos[j] - batch.pos[i])
+    diff = {}
+    for lengths in (False, True):
+        torch.manual_seed(0)
+        net = build_model(GraphModelConfig(model="gin", views=("bond",), targets=TARGETS, hidden=16, layers=2,
+                                           bond_lengths=lengths)).eval()
+        with torch.no_grad():
+            diff[lengths] = (net(stretched) - net(batch)).abs()
+    assert float(diff[False].max()) == 0.0
+    mol = int(batch.batch[i])
+    assert float(diff[True][mol].max()) > 1e-4
+    others = torch.arange(len(ds)) != mol
+    assert float(diff[True][others].max()) == 0.0
+
+
+def test_radial_environment_equals_a_brute_force_sum(graphs):
+    """Each atom's environment block of element e = sum over atoms of element e within the cutoff
+    of their Gaussian basis times the cosine cutoff."""
+    from hohenberg.graph.encoders import RadialEnvironment
+
+    cfg = GraphModelConfig(model="gin", views=("bond",), targets=TARGETS, environment=True)
+    batch = _batch(graphs, cfg)
+    env = RadialEnvironment(5.0, 8)
+    got = env(batch).view(batch.num_nodes, len(env.ELEMENTS) + 1, 8)
+    pos, z, mol = batch.pos.double(), batch.z, batch.batch
+    centres = env.rbf.offset.double()
+    coeff = -0.5 / float(centres[1] - centres[0]) ** 2
+    for i in range(0, batch.num_nodes, 7):
+        want = torch.zeros(len(env.ELEMENTS) + 1, 8, dtype=torch.float64)
+        for j in range(batch.num_nodes):
+            d = float((pos[i] - pos[j]).norm())
+            if j == i or mol[j] != mol[i] or d >= 5.0:
+                continue
+            want[env.ELEMENTS.index(int(z[j]))] += torch.exp(coeff * (d - centres) ** 2) * 0.5 * (np.cos(np.pi * d / 5.0) + 1)
+        torch.testing.assert_close(got[i].double(), want, rtol=1e-4, atol=1e-5)
+    assert float(got[:, 1].sum()) > 0  # carbon neighbours exist: not vacuous

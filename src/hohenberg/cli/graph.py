@@ -47,6 +47,9 @@ def train_graph(
     layers: Annotated[int, typer.Option(help="Message-passing layers (steps).")] = 3,
     readout: Annotated[str, typer.Option(help="MPNN readout: set2set | sum.")] = "set2set",
     cutoff: Annotated[float, typer.Option(help="Radius-view and PyG-baseline cutoff (Angstrom).")] = 5.0,
+    bond_lengths: Annotated[bool, typer.Option("--bond-lengths", help="Bond view: add a radial basis of each bond's length to its features.")] = False,
+    atomwise: Annotated[bool, typer.Option("--atomwise", help="Read extensive targets (energies, zpve, Cv) out as sums of atom contributions.")] = False,
+    environment: Annotated[bool, typer.Option("--environment", help="mpnn/gin/schnet: append each atom's radial environment (neighbours by element within --cutoff) to its features.")] = False,
     n_train: Annotated[Optional[int], typer.Option(help="Training molecules (random subset of the train split).")] = None,
     n_val: Annotated[Optional[int], typer.Option(help="Validation molecules (subset of the val split).")] = None,
     n_test: Annotated[Optional[int], typer.Option(help="Test molecules (subset of the test split).")] = None,
@@ -74,7 +77,8 @@ def train_graph(
     try:
         mcfg = GraphModelConfig(model=model, features=features, views=_csv(views), targets=_csv(targets),
                                 hidden=hidden, layers=layers, readout=readout, encoder=encoder,
-                                selection=selection, cutoff=cutoff)
+                                selection=selection, cutoff=cutoff, bond_lengths=bond_lengths,
+                                extensive_readout="atomwise" if atomwise else "pooled", environment=environment)
     except ValueError as exc:
         raise InputError(None, str(exc)) from None
     missing = [t for t in mcfg.targets if t not in table.properties]

@@ -43,6 +43,8 @@ TARGETS: tuple[str, ...] = (
 """The 13 standard QM9 regression targets, unit in the name."""
 
 ENERGY_TARGETS = ("U0_eV", "U_eV", "H_eV", "G_eV")
+EXTENSIVE_TARGETS = ENERGY_TARGETS + ("zpve_eV", "Cv_calmolK")
+"""Targets that grow with the molecule as sums of local contributions (atom-wise readouts)."""
 
 # Free-atom B3LYP/6-31G(2df,p) references from QM9's atomref.txt (Hartree; Cv in cal/(mol K)):
 # columns ZPVE, U0, U(298.15 K), H(298.15 K), G(298.15 K), Cv.

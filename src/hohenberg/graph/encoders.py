@@ -11,9 +11,14 @@ the single-view models and the multi-view attention model compose them freely:
   cosine cutoff) on our atom features instead of an element embedding alone; atom-wise MLP and
   sum readout.
 
-Edge inputs: on the ``bond`` view, MPNN and GIN see bond features only (a purely 2D model); on
-geometric views they see a Gaussian radial basis of the distance.  The continuous-filter encoder
-always uses the radial basis of distances (on the bond view: bonded pairs with their lengths).
+Edge inputs: on the ``bond`` view, MPNN and GIN see bond features only (a purely 2D model), or
+with ``bond_lengths`` bond features next to a radial basis of the bond length (the 2D graph with
+the geometry's bond lengths: cheap, and what total energies need); on geometric views they see a
+Gaussian radial basis of the distance.  The continuous-filter encoder always uses the radial basis
+of distances (on the bond view: bonded pairs with their lengths).
+
+Every encoder has ``atoms`` (one embedding per atom, for atom-wise readouts of extensive
+targets) and ``pool`` (atoms -> molecule); ``forward`` is the two in turn.
 """
 
 from __future__ import annotations
@@ -37,25 +42,75 @@ class EdgeInputs:
     index: torch.Tensor  # (2, E)
     dist: torch.Tensor  # (E,) Angstrom
     rbf: torch.Tensor  # (E, n_rbf)
-    bond_attr: torch.Tensor | None  # (E, 6) on the bond view
+    bond_attr: torch.Tensor | None  # (E, 6) on the bond view; (E, 6 + n_rbf) with bond lengths
 
 
 class ViewEdges(nn.Module):
     """Edges of one view with distances recomputed from positions and their radial basis."""
 
-    def __init__(self, view: str, cutoff: float, n_rbf: int):
+    def __init__(self, view: str, cutoff: float, n_rbf: int, bond_lengths: bool = False):
         super().__init__()
         self.view = view
         self.range = view_range(view, cutoff)
         self.rbf = GaussianSmearing(0.0, self.range, n_rbf)
+        self.bond_lengths = bond_lengths and view == "bond"
 
     def forward(self, batch) -> EdgeInputs:
         index = edge_index_of(batch, self.view)
         dist = edge_distances(batch.pos, index)
-        return EdgeInputs(index, dist, self.rbf(dist), batch.bond_attr if self.view == "bond" else None)
+        rbf = self.rbf(dist)
+        attr = None
+        if self.view == "bond":
+            attr = torch.cat([batch.bond_attr, rbf], dim=1) if self.bond_lengths else batch.bond_attr
+        return EdgeInputs(index, dist, rbf, attr)
 
 
-class MPNNEncoder(nn.Module):
+class RadialEnvironment(nn.Module):
+    """Per-atom radial environment from the radius view: for every element, a Gaussian basis of
+    the distances to the neighbours of that element within the cutoff, smoothly cut off (Behler-
+    Parrinello G2 functions).  Gives a 2D message-passing model the 3D surroundings of each atom
+    (non-bonded contacts, crowding) at the cost of one scatter."""
+
+    ELEMENTS = (1, 6, 7, 8, 9)
+
+    def __init__(self, cutoff: float, n_rbf: int):
+        super().__init__()
+        self.cutoff = cutoff
+        self.rbf = GaussianSmearing(0.5, cutoff, n_rbf)
+        lookup = torch.full((max(self.ELEMENTS) + 1,), len(self.ELEMENTS), dtype=torch.long)
+        lookup[list(self.ELEMENTS)] = torch.arange(len(self.ELEMENTS))
+        self.register_buffer("element_slot", lookup, persistent=False)
+        self.dim = (len(self.ELEMENTS) + 1) * n_rbf  # last slot: any other element
+
+    def forward(self, batch) -> torch.Tensor:
+        src, dst = edge_index_of(batch, "radius")
+        d = edge_distances(batch.pos, torch.stack([src, dst]))
+        smooth = 0.5 * (torch.cos(d * torch.pi / self.cutoff) + 1.0)
+        g = self.rbf(d) * smooth[:, None]  # (E, n_rbf)
+        slot = self.element_slot[batch.z[src].clamp(max=len(self.element_slot) - 1)]
+        n_slots = len(self.ELEMENTS) + 1
+        per_edge = torch.zeros(len(d), n_slots, g.shape[1], dtype=g.dtype, device=g.device)
+        per_edge[torch.arange(len(d), device=g.device), slot] = g
+        return scatter(per_edge.flatten(1), dst, dim=0, dim_size=batch.num_nodes, reduce="sum")
+
+
+class Encoder(nn.Module):
+    """Atoms and one view's edges -> atom embeddings (``atoms``) -> molecule vector (``pool``)."""
+
+    atom_dim: int
+    out_dim: int
+
+    def atoms(self, x, edges: EdgeInputs) -> torch.Tensor:
+        raise NotImplementedError
+
+    def pool(self, h, batch, n_mol: int) -> torch.Tensor:
+        return scatter(h, batch, dim=0, dim_size=n_mol, reduce="sum")
+
+    def forward(self, x, edges: EdgeInputs, batch, n_mol: int) -> torch.Tensor:
+        return self.pool(self.atoms(x, edges), batch, n_mol)
+
+
+class MPNNEncoder(Encoder):
     def __init__(self, in_dim: int, edge_dim: int, hidden: int, steps: int, readout: str = "set2set"):
         super().__init__()
         self.lin_in = nn.Linear(in_dim, hidden)
@@ -65,9 +120,10 @@ class MPNNEncoder(nn.Module):
         self.steps = steps
         self.readout = readout
         self.set2set = Set2Set(hidden, processing_steps=3) if readout == "set2set" else None
+        self.atom_dim = hidden
         self.out_dim = 2 * hidden if readout == "set2set" else hidden
 
-    def forward(self, x, edges: EdgeInputs, batch, n_mol: int) -> torch.Tensor:
+    def atoms(self, x, edges: EdgeInputs) -> torch.Tensor:
         attr = edges.bond_attr if edges.bond_attr is not None else edges.rbf
         h = torch.relu(self.lin_in(x))
         state = h.unsqueeze(0)
@@ -75,12 +131,15 @@ class MPNNEncoder(nn.Module):
             m = torch.relu(self.conv(h, edges.index, attr))
             h, state = self.gru(m.unsqueeze(0), state)
             h = h.squeeze(0)
+        return h
+
+    def pool(self, h, batch, n_mol: int) -> torch.Tensor:
         if self.set2set is not None:
             return self.set2set(h, batch, dim_size=n_mol)
-        return scatter(h, batch, dim=0, dim_size=n_mol, reduce="sum")
+        return super().pool(h, batch, n_mol)
 
 
-class GINEncoder(nn.Module):
+class GINEncoder(Encoder):
     def __init__(self, in_dim: int, edge_dim: int, hidden: int, layers: int):
         super().__init__()
         self.lin_in = nn.Linear(in_dim, hidden)
@@ -88,35 +147,35 @@ class GINEncoder(nn.Module):
             GINEConv(nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden)), edge_dim=edge_dim)
             for _ in range(layers)
         )
-        self.out_dim = hidden
+        self.atom_dim = self.out_dim = hidden
 
-    def forward(self, x, edges: EdgeInputs, batch, n_mol: int) -> torch.Tensor:
+    def atoms(self, x, edges: EdgeInputs) -> torch.Tensor:
         attr = edges.bond_attr if edges.bond_attr is not None else edges.rbf
         h = self.lin_in(x)
         for conv in self.convs:
             h = h + torch.relu(conv(h, edges.index, attr))  # residual: deeper GINs train stably
-        return scatter(h, batch, dim=0, dim_size=n_mol, reduce="sum")
+        return h
 
 
-class CFConvEncoder(nn.Module):
+class CFConvEncoder(Encoder):
     def __init__(self, in_dim: int, n_rbf: int, hidden: int, layers: int, cutoff: float):
         super().__init__()
         self.lin_in = nn.Linear(in_dim, hidden)
         self.interactions = nn.ModuleList(InteractionBlock(hidden, n_rbf, hidden, cutoff) for _ in range(layers))
         self.atomwise = nn.Sequential(nn.Linear(hidden, hidden), ShiftedSoftplus(), nn.Linear(hidden, hidden))
-        self.out_dim = hidden
+        self.atom_dim = self.out_dim = hidden
 
-    def forward(self, x, edges: EdgeInputs, batch, n_mol: int) -> torch.Tensor:
+    def atoms(self, x, edges: EdgeInputs) -> torch.Tensor:
         h = self.lin_in(x)
         for block in self.interactions:
             h = h + block(h, edges.index, edges.dist, edges.rbf)
-        return scatter(self.atomwise(h), batch, dim=0, dim_size=n_mol, reduce="sum")
+        return self.atomwise(h)
 
 
 def make_encoder(kind: str, view: str, in_dim: int, hidden: int, layers: int, n_rbf: int, cutoff: float,
-                 readout: str = "set2set") -> nn.Module:
+                 readout: str = "set2set", bond_lengths: bool = False) -> Encoder:
     """An encoder of ``kind`` for ``view`` (edge input width follows the view, see module doc)."""
-    edge_dim = N_BOND_FEATURES if view == "bond" else n_rbf
+    edge_dim = (N_BOND_FEATURES + (n_rbf if bond_lengths else 0)) if view == "bond" else n_rbf
     if kind == "mpnn":
         return MPNNEncoder(in_dim, edge_dim, hidden, layers, readout)
     if kind == "gin":

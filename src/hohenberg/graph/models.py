@@ -15,7 +15,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hohenberg.graph.encoders import ENCODERS, ViewEdges, make_encoder
+from torch_geometric.utils import scatter
+
+from hohenberg.datasets.qm9 import EXTENSIVE_TARGETS
+from hohenberg.graph.encoders import ENCODERS, RadialEnvironment, ViewEdges, make_encoder
 from hohenberg.graph.features import FEATURE_SETS, feature_columns
 from hohenberg.training.scaler import TargetScaler
 from hohenberg.graph.views import VIEWS
@@ -38,6 +41,9 @@ class GraphModelConfig:
     selection: str = "soft"  # "attention": "soft" mix, or "hard" learned selection (Gumbel, argmax at eval)
     cutoff: float = 5.0  # Angstrom, radius view and PyG baselines
     n_rbf: int = 32
+    bond_lengths: bool = False  # bond view: a radial basis of each bond's length next to its features
+    extensive_readout: str = "pooled"  # "atomwise": extensive targets (energies, zpve, Cv) as sums over atoms
+    environment: bool = False  # radial environment of each atom (radius view, cutoff) appended to its features
 
     def __post_init__(self):
         self.views = tuple(self.views)
@@ -55,6 +61,17 @@ class GraphModelConfig:
             raise ValueError(f"unknown encoder {self.encoder!r}; choose from {', '.join(ENCODERS)}")
         if self.selection not in ("soft", "hard"):
             raise ValueError("selection must be 'soft' or 'hard'")
+        if self.environment and self.model not in ("mpnn", "gin", "schnet"):
+            raise ValueError("environment features are for the single-view models mpnn, gin, schnet")
+        if self.extensive_readout not in ("pooled", "atomwise"):
+            raise ValueError("extensive_readout must be 'pooled' or 'atomwise'")
+
+    @property
+    def atomwise_targets(self) -> tuple[int, ...]:
+        """Columns of the targets read out as sums of atom contributions."""
+        if self.extensive_readout != "atomwise":
+            return ()
+        return tuple(j for j, t in enumerate(self.targets) if t in EXTENSIVE_TARGETS)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -66,12 +83,22 @@ class GraphModelConfig:
 
 
 class Head(nn.Module):
-    def __init__(self, in_dim: int, hidden: int, n_targets: int):
+    """An MLP on the molecule vector; for the ``atomwise`` target columns, an MLP on every atom's
+    embedding summed over the molecule's atoms (a size-extensive form, as in SchNet)."""
+
+    def __init__(self, in_dim: int, atom_dim: int, hidden: int, n_targets: int, atomwise: tuple[int, ...] = ()):
         super().__init__()
         self.mlp = nn.Sequential(nn.Linear(in_dim, hidden), nn.SiLU(), nn.Linear(hidden, n_targets))
+        self.atom_mlp = (nn.Sequential(nn.Linear(atom_dim, hidden), nn.SiLU(), nn.Linear(hidden, len(atomwise)))
+                         if atomwise else None)
+        self.register_buffer("atomwise", torch.as_tensor(atomwise, dtype=torch.long), persistent=False)
 
-    def forward(self, h):
-        return self.mlp(h)
+    def forward(self, h_mol, h_atoms=None, batch=None):
+        out = self.mlp(h_mol)
+        if self.atom_mlp is None:
+            return out
+        summed = scatter(self.atom_mlp(h_atoms), batch, dim=0, dim_size=h_mol.shape[0], reduce="sum")
+        return out.index_copy(1, self.atomwise, summed)
 
 
 class GraphRegressor(nn.Module):
@@ -79,17 +106,21 @@ class GraphRegressor(nn.Module):
 
     def __init__(self, cfg: GraphModelConfig):
         super().__init__()
-        in_dim = len(feature_columns(cfg.features))
+        self.environment = RadialEnvironment(cfg.cutoff, cfg.n_rbf // 2) if cfg.environment else None
+        in_dim = len(feature_columns(cfg.features)) + (self.environment.dim if cfg.environment else 0)
         view = cfg.views[0]
-        self.edges = ViewEdges(view, cfg.cutoff, cfg.n_rbf)
-        self.encoder = make_encoder(cfg.model, view, in_dim, cfg.hidden, cfg.layers, cfg.n_rbf, cfg.cutoff, cfg.readout)
-        self.head = Head(self.encoder.out_dim, cfg.hidden, len(cfg.targets))
+        self.edges = ViewEdges(view, cfg.cutoff, cfg.n_rbf, cfg.bond_lengths)
+        self.encoder = make_encoder(cfg.model, view, in_dim, cfg.hidden, cfg.layers, cfg.n_rbf, cfg.cutoff, cfg.readout,
+                                    cfg.bond_lengths)
+        self.head = Head(self.encoder.out_dim, self.encoder.atom_dim, cfg.hidden, len(cfg.targets), cfg.atomwise_targets)
         self.scaler = TargetScaler(len(cfg.targets))
 
     def forward(self, batch) -> torch.Tensor:
         n_mol = batch.num_graphs
-        h = self.encoder(batch.x, self.edges(batch), batch.batch, n_mol)
-        return self.scaler.restore(self.head(h), batch.z, batch.batch)
+        x = batch.x if self.environment is None else torch.cat([batch.x, self.environment(batch)], dim=1)
+        h_atoms = self.encoder.atoms(x, self.edges(batch))
+        h = self.encoder.pool(h_atoms, batch.batch, n_mol)
+        return self.scaler.restore(self.head(h, h_atoms, batch.batch), batch.z, batch.batch)
 
 
 class MultiViewRegressor(nn.Module):
@@ -104,22 +135,25 @@ class MultiViewRegressor(nn.Module):
         super().__init__()
         in_dim = len(feature_columns(cfg.features))
         self.views = list(cfg.views)
-        self.edges = nn.ModuleDict({v: ViewEdges(v, cfg.cutoff, cfg.n_rbf) for v in self.views})
+        self.edges = nn.ModuleDict({v: ViewEdges(v, cfg.cutoff, cfg.n_rbf, cfg.bond_lengths) for v in self.views})
         self.encoders = nn.ModuleDict({
-            v: make_encoder(cfg.encoder, v, in_dim, cfg.hidden, cfg.layers, cfg.n_rbf, cfg.cutoff, cfg.readout)
+            v: make_encoder(cfg.encoder, v, in_dim, cfg.hidden, cfg.layers, cfg.n_rbf, cfg.cutoff, cfg.readout,
+                            cfg.bond_lengths)
             for v in self.views
         })
         dim = self.encoders[self.views[0]].out_dim
         self.score = nn.Sequential(nn.Linear(dim, cfg.hidden), nn.Tanh(), nn.Linear(cfg.hidden, 1, bias=False))
         self.view_bias = nn.Parameter(torch.zeros(len(self.views)))
         self.selection = cfg.selection
-        self.head = Head(dim, cfg.hidden, len(cfg.targets))
+        enc = self.encoders[self.views[0]]
+        self.head = Head(dim, enc.atom_dim, cfg.hidden, len(cfg.targets), cfg.atomwise_targets)
         self.scaler = TargetScaler(len(cfg.targets))
         self.last_attention: torch.Tensor | None = None  # (n_mol, n_views) softmax weights
 
     def forward(self, batch) -> torch.Tensor:
         n_mol = batch.num_graphs
-        H = torch.stack([self.encoders[v](batch.x, self.edges[v](batch), batch.batch, n_mol) for v in self.views],
+        atoms = [self.encoders[v].atoms(batch.x, self.edges[v](batch)) for v in self.views]
+        H = torch.stack([self.encoders[v].pool(a, batch.batch, n_mol) for v, a in zip(self.views, atoms)],
                         dim=1)  # (n_mol, n_views, dim)
         scores = self.score(H).squeeze(-1) + self.view_bias
         weights = torch.softmax(scores, dim=1)
@@ -132,7 +166,9 @@ class MultiViewRegressor(nn.Module):
             mix = weights
         self.last_attention = weights.detach()
         h = (mix.unsqueeze(-1) * H).sum(dim=1)
-        return self.scaler.restore(self.head(h), batch.z, batch.batch)
+        # the same per-molecule mix of the views' atom embeddings, for atom-wise targets
+        h_atoms = (mix[batch.batch].unsqueeze(-1) * torch.stack(atoms, dim=1)).sum(dim=1)
+        return self.scaler.restore(self.head(h, h_atoms, batch.batch), batch.z, batch.batch)
 
 
 def build_model(cfg: GraphModelConfig) -> nn.Module:

@@ -57,7 +57,9 @@ def split_rows(table: MoleculeTable, cfg: GraphRunConfig) -> dict[str, np.ndarra
 
 def views_needed(cfg: GraphModelConfig) -> tuple[str, ...]:
     """Views a model reads from the batch (PyG baselines build their own neighbour lists)."""
-    return () if cfg.model.startswith("pyg-") else cfg.views
+    if cfg.model.startswith("pyg-"):
+        return ()
+    return cfg.views + (("radius",) if cfg.environment and "radius" not in cfg.views else ())
 
 
 def _loader(ds, idx, batch_size, shuffle=False, num_workers=0):
