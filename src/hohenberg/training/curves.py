@@ -50,8 +50,12 @@ def learning_curves(path: str | Path, runs: Mapping[str, str | Path], metrics: S
     if title:
         fig.suptitle(title, fontsize=10)
     if many:
-        handles, labels = axes[0][0].get_legend_handles_labels()
-        fig.legend(handles, labels, fontsize=7, loc="center right")
+        # every run once, also those with only some of the metrics (e.g. trained on one target)
+        legend = {}
+        for ax in axes[0]:
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                legend.setdefault(label, handle)
+        fig.legend(list(legend.values()), list(legend), fontsize=7, loc="center right")
         fig.tight_layout(rect=(0, 0, 1 - 3.5 / fig.get_figwidth(), 1))
     else:
         axes[0][0].legend(fontsize=7)
