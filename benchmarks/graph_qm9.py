@@ -56,6 +56,8 @@ RUNS = {
     # the same wall-clock cap as every other model, without the epoch cap
     "gin/gasteiger/bond/300s": ("gin", "gasteiger", ("bond",), {"_epochs": 1000}),
     "pyg-schnet/300s": ("pyg-schnet", "element", ("radius",), {"_epochs": 1000}),
+    # PyG SchNet at the width and depth of our best model (PyG's default width is 128)
+    "pyg-schnet128x4/300s": ("pyg-schnet", "element", ("radius",), {"hidden": 128, "layers": 4, "_epochs": 1000}),
     # the bond graph with its bond lengths, and extensive targets read out atom by atom
     "gin/gasteiger/bond+lengths/300s": ("gin", "gasteiger", ("bond",), {"bond_lengths": True, "_epochs": 1000}),
     "gin/gasteiger/bond+lengths/atomwise/300s": ("gin", "gasteiger", ("bond",),
