@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from hohenberg.cli.output import print_json, print_table
 
 
 def main() -> None:
@@ -71,21 +74,19 @@ def main() -> None:
                 rows.append({"level": lv.name, "id": rid, "guess": name, "scf_cycles": res.n_cycles,
                              "scf_s": res.wall_s, "guess_s": guess_s, "total_s": res.wall_s + guess_s,
                              "energy_Ha": res.energy_eV / HARTREE_EV, "fallback": fallback})
-            print(level, rid, {r["guess"]: r["scf_cycles"] for r in rows[-4:]}, flush=True)
+            print(level, rid, {r["guess"]: r["scf_cycles"] for r in rows[-4:]}, file=sys.stderr, flush=True)
     table = summarise(rows)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"model": args.model, "n_molecules": len(ids), "summary": table,
                                           "rows": rows}, indent=2))
     if args.json:
-        print(json.dumps(table, indent=2))
+        print_json(table)
         return
-    print(f"{'level':<12} {'guess':<14} {'cycles':>7} {'vs minao':>8} {'scf s':>7} {'total s':>8} {'vs minao':>8} "
-          f"{'max |dE| Ha':>11} {'fallbacks':>9}")
-    for t in table:
-        print(f"{t['level']:<12} {t['guess']:<14} {t['mean_cycles']:>7.2f} {t['cycles_ratio_vs_minao']:>8.2f} "
-              f"{t['mean_scf_s']:>7.2f} {t['mean_total_s']:>8.2f} {t['total_time_ratio_vs_minao']:>8.2f} "
-              f"{t['max_abs_energy_diff_vs_minao_Ha']:>11.1e} {t['fallbacks']:>9}")
-
+    print_table(f"SCF from each starting point, {len(ids)} held-out molecules",
+                ["level", "guess", "cycles", "vs minao", "scf s", "total s", "vs minao", "max |dE| Ha", "fallbacks"],
+                [(t["level"], t["guess"], t["mean_cycles"], t["cycles_ratio_vs_minao"], t["mean_scf_s"],
+                  t["mean_total_s"], t["total_time_ratio_vs_minao"], t["max_abs_energy_diff_vs_minao_Ha"],
+                  t["fallbacks"]) for t in table])
 
 def summarise(rows: list[dict]) -> list[dict]:
     out = []

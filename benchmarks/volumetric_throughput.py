@@ -21,10 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
 from pathlib import Path
 
 import torch
+
+from hohenberg.cli.output import print_json, print_table
 
 
 def step_rate(model, batch, steps_min: int = 3, seconds_min: float = 2.0, autocast=None) -> float:
@@ -79,7 +82,7 @@ def bench_models(sizes, batch_size, archs, threads) -> list[dict]:
                                  "ratio_vs_plain_fp32": round(rate / base, 2),
                                  "activation_MiB_per_sample": round(per / 2**20, 1),
                                  "train_memory_MiB_batch": round((per * batch_size + 4 * params) / 2**20, 1)})
-                    print(json.dumps(rows[-1]), flush=True)
+                    print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return rows
 
 
@@ -106,7 +109,7 @@ def bench_loader(store: Path, size: int, n: int = 96, batch_size: int = 8) -> li
             rate = k / (time.perf_counter() - t0)
             rows.append({"size": size, "channels": "+".join(channels), "workers": workers,
                          "samples_per_s": round(rate, 1)})
-            print(json.dumps(rows[-1]), flush=True)
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return rows
 
 
@@ -129,19 +132,18 @@ def main() -> None:
         result["loader_over_fastest_model_32"] = {f"{r['channels']}, {r['workers']} worker(s)":
                                                   round(r["samples_per_s"] / fastest32, 1) for r in loader}
     if args.json:
-        print(json.dumps(result, indent=2))
+        print_json(result)
         return
-    print(f"\n{'size':>4} {'arch':<13} {'prec':<5} {'CL':<3} {'params':>8} {'samples/s':>9} {'ratio':>6} "
-          f"{'act MiB/sample':>14} {'train MiB (batch)':>17}")
-    for r in models:
-        print(f"{r['size']:>4} {r['arch']:<13} {r['precision']:<5} {'y' if r['channels_last'] else 'n':<3} "
-              f"{r['parameters']:>8,} {r['samples_per_s']:>9.2f} {r['ratio_vs_plain_fp32']:>6.2f} "
-              f"{r['activation_MiB_per_sample']:>14.1f} {r['train_memory_MiB_batch']:>17.1f}")
-    for r in loader:
-        print(f"loader 32^3 {r['channels']:<20} workers={r['workers']}: {r['samples_per_s']:.1f} samples/s")
-    for k, v in result.get("loader_over_fastest_model_32", {}).items():
-        print(f"loader / fastest 32^3 model ({k}): {v}x")
-
+    print_table(f"3D CNN training step, batch {args.batch}", ["size", "arch", "prec", "channels-last", "params",
+                "samples/s", "ratio", "act MiB/sample", "train MiB (batch)"],
+                [(r["size"], r["arch"], r["precision"], "y" if r["channels_last"] else "n", r["parameters"],
+                  r["samples_per_s"], r["ratio_vs_plain_fp32"], r["activation_MiB_per_sample"],
+                  r["train_memory_MiB_batch"]) for r in models])
+    if loader:
+        over = result["loader_over_fastest_model_32"]
+        print_table("loader, 32^3 views", ["channels", "workers", "samples/s", "vs fastest 32^3 model"],
+                    [(r["channels"], r["workers"], r["samples_per_s"],
+                      over[f"{r['channels']}, {r['workers']} worker(s)"]) for r in loader])
 
 if __name__ == "__main__":
     main()

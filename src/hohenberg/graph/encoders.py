@@ -31,6 +31,7 @@ from torch_geometric.nn import GINEConv, NNConv, Set2Set
 from torch_geometric.nn.models.schnet import GaussianSmearing, InteractionBlock, ShiftedSoftplus
 from torch_geometric.utils import scatter
 
+from hohenberg.datasets.qm9 import ELEMENTS
 from hohenberg.graph.features import N_BOND_FEATURES
 from hohenberg.graph.views import edge_distances, edge_index_of, view_range
 
@@ -71,27 +72,27 @@ class RadialEnvironment(nn.Module):
     Parrinello G2 functions).  Gives a 2D message-passing model the 3D surroundings of each atom
     (non-bonded contacts, crowding) at the cost of one scatter."""
 
-    ELEMENTS = (1, 6, 7, 8, 9)
+    ELEMENTS = ELEMENTS  # one slot each, and a last slot for any other element
 
     def __init__(self, cutoff: float, n_rbf: int):
         super().__init__()
         self.cutoff = cutoff
         self.rbf = GaussianSmearing(0.5, cutoff, n_rbf)
+        self.n_slots = len(self.ELEMENTS) + 1
         lookup = torch.full((max(self.ELEMENTS) + 1,), len(self.ELEMENTS), dtype=torch.long)
         lookup[list(self.ELEMENTS)] = torch.arange(len(self.ELEMENTS))
         self.register_buffer("element_slot", lookup, persistent=False)
-        self.dim = (len(self.ELEMENTS) + 1) * n_rbf  # last slot: any other element
+        self.dim = self.n_slots * n_rbf
 
     def forward(self, batch) -> torch.Tensor:
-        src, dst = edge_index_of(batch, "radius")
-        d = edge_distances(batch.pos, torch.stack([src, dst]))
-        smooth = 0.5 * (torch.cos(d * torch.pi / self.cutoff) + 1.0)
-        g = self.rbf(d) * smooth[:, None]  # (E, n_rbf)
+        index = edge_index_of(batch, "radius")
+        src, dst = index
+        d = edge_distances(batch.pos, index)
+        g = self.rbf(d) * (0.5 * (torch.cos(d * torch.pi / self.cutoff) + 1.0))[:, None]  # (E, n_rbf)
         slot = self.element_slot[batch.z[src].clamp(max=len(self.element_slot) - 1)]
-        n_slots = len(self.ELEMENTS) + 1
-        per_edge = torch.zeros(len(d), n_slots, g.shape[1], dtype=g.dtype, device=g.device)
-        per_edge[torch.arange(len(d), device=g.device), slot] = g
-        return scatter(per_edge.flatten(1), dst, dim=0, dim_size=batch.num_nodes, reduce="sum")
+        # one row per (atom, neighbour element): summing edges into it is the whole descriptor
+        env = scatter(g, dst * self.n_slots + slot, dim=0, dim_size=batch.num_nodes * self.n_slots, reduce="sum")
+        return env.view(batch.num_nodes, self.dim)
 
 
 class Encoder(nn.Module):

@@ -141,11 +141,11 @@ class MultiViewRegressor(nn.Module):
                             cfg.bond_lengths)
             for v in self.views
         })
-        dim = self.encoders[self.views[0]].out_dim
+        enc = self.encoders[self.views[0]]
+        dim = enc.out_dim
         self.score = nn.Sequential(nn.Linear(dim, cfg.hidden), nn.Tanh(), nn.Linear(cfg.hidden, 1, bias=False))
         self.view_bias = nn.Parameter(torch.zeros(len(self.views)))
         self.selection = cfg.selection
-        enc = self.encoders[self.views[0]]
         self.head = Head(dim, enc.atom_dim, cfg.hidden, len(cfg.targets), cfg.atomwise_targets)
         self.scaler = TargetScaler(len(cfg.targets))
         self.last_attention: torch.Tensor | None = None  # (n_mol, n_views) softmax weights

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from hohenberg.units import ANGSTROM_BOHR, DEBYE_EAU
+from hohenberg.volumetric.augment import view_offsets
 
 
 def nmae_percent(pred: torch.Tensor | np.ndarray, true: torch.Tensor | np.ndarray, voxel_bohr3: float,
@@ -37,8 +38,7 @@ def nmae_percent(pred: torch.Tensor | np.ndarray, true: torch.Tensor | np.ndarra
 
 def view_points(size: int, spacing: float) -> np.ndarray:
     """(size, size, size, 3) positions (Angstrom) of a view's points relative to its centre."""
-    ticks = (np.arange(size) - (size - 1) / 2) * spacing
-    return np.stack(np.meshgrid(ticks, ticks, ticks, indexing="ij"), axis=-1)
+    return view_offsets(size, spacing).numpy()
 
 
 def dipole_debye(rho: np.ndarray, promolecule: np.ndarray, points: np.ndarray, voxel_bohr3: float,

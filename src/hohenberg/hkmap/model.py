@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from hohenberg.configs import known_options
+from hohenberg.volumetric.augment import view_offsets
 from hohenberg.volumetric.blocks import ResidualBlock3d
 from hohenberg.volumetric.data import ViewConfig
 from hohenberg.volumetric.models import encoder_for, with_nested_configs
@@ -99,9 +100,8 @@ def resample_features(x: torch.Tensor, size: int, spacing: float, out_size: int,
     """Trilinear values of ``x`` (B, C, size^3; a view centred at 0) at the points of a centred
     ``out_size``^3 view of ``out_spacing``: the geometry is exact (view points at
     ``(i - (n - 1) / 2) * spacing``), unlike ``interpolate(align_corners=...)``; border-clamped."""
-    ticks = (torch.arange(out_size, dtype=torch.float64) - (out_size - 1) / 2) * out_spacing
-    u = (ticks / (spacing * (size - 1) / 2)).to(x.dtype).to(x.device)
-    g = torch.stack(torch.meshgrid(u, u, u, indexing="ij"), dim=-1).flip(-1)  # (k, j, i) order for grid_sample
+    u = view_offsets(out_size, out_spacing) / (spacing * (size - 1) / 2)
+    g = u.flip(-1).to(x.dtype).to(x.device)  # (k, j, i) order for grid_sample
     return F.grid_sample(x, g.expand(x.shape[0], *g.shape), mode="bilinear", padding_mode="border",
                          align_corners=True)
 

@@ -32,6 +32,7 @@ from hohenberg.hkmap.data import HKCollate
 from hohenberg.hkmap.metrics import dipole_debye, nmae_percent, summarise, view_points
 from hohenberg.hkmap.model import HKConfig, HKNet
 from hohenberg.training.checkpoint import load_model_dir, save_model_file
+from hohenberg.training.lightning_module import OptimConfig, adam_on_plateau
 from hohenberg.training.trainer import TrainConfig, fit
 from hohenberg.volumetric.data import StoreVolumes
 
@@ -79,9 +80,8 @@ class HKTask(L.LightningModule):
         self.log("val_nmae_percent", loss, on_step=False, on_epoch=True, batch_size=n)
 
     def configure_optimizers(self):
-        opt = torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=self.lr_patience)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_loss"}}
+        return adam_on_plateau(self.parameters(), OptimConfig(lr=self.lr, weight_decay=self.weight_decay,
+                                                              lr_factor=0.5, lr_patience=self.lr_patience))
 
 
 def read_split(path: str | Path) -> dict[str, list[str]]:

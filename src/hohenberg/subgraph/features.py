@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from hohenberg.subgraph.dfs import Code
 from hohenberg.subgraph.graph import LabeledGraph
-from hohenberg.subgraph.match import automorphisms, contains, count_embeddings
+from hohenberg.subgraph.match import automorphisms, contains, count_embeddings, count_occurrences
 
 
 def indicator_matrix(graphs: Sequence[LabeledGraph], patterns: Sequence[tuple[int, Code]]) -> sp.csc_matrix:
@@ -61,7 +61,7 @@ def _pattern_matrix(graphs: Sequence[LabeledGraph], patterns: Sequence[tuple[int
         root, code = patterns[j]
         if counts:
             aut = automorphisms(root, code)
-            vals = np.array([count_embeddings(g, code, root) // aut for g in graphs], float)
+            vals = np.array([count_occurrences(g, code, root, aut) for g in graphs], float)
         else:
             vals = np.array([contains(g, code, root) for g in graphs], float)
         hit = np.flatnonzero(vals)

@@ -107,7 +107,6 @@ def build_lattice(tree: PatternTree, max_count: int = 1) -> PatternLattice:
                 if len(support) < tree.min_support:
                     break
                 add(i, k, support, node.size > 0)
-    n_graphs = len(tree.graphs)
     lengths = np.fromiter((len(s) for s in col_supports), np.int64, len(col_supports))
     rows = np.concatenate(col_supports) if col_supports else np.zeros(0, np.int64)
     cols = np.repeat(np.arange(len(col_supports), dtype=np.int32), lengths)

@@ -29,6 +29,14 @@ class OptimConfig:
     lr_patience: int = 5
 
 
+def adam_on_plateau(params, optim: OptimConfig) -> dict:
+    """Lightning's optimiser dict: Adam, learning rate cut by ``lr_factor`` when ``val_loss``
+    stalls for ``lr_patience`` epochs (every task of the project trains this way)."""
+    opt = torch.optim.Adam(params, lr=optim.lr, weight_decay=optim.weight_decay)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=optim.lr_factor, patience=optim.lr_patience)
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_loss"}}
+
+
 def batch_targets(batch) -> torch.Tensor:
     return batch["y"] if isinstance(batch, dict) else batch.y
 
@@ -90,7 +98,4 @@ class RegressionTask(L.LightningModule):
         return self.model(batch).detach()
 
     def configure_optimizers(self):
-        opt = torch.optim.Adam(self.parameters(), lr=self.optim.lr, weight_decay=self.optim.weight_decay)
-        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=self.optim.lr_factor,
-                                                           patience=self.optim.lr_patience)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_loss"}}
+        return adam_on_plateau(self.parameters(), self.optim)

@@ -142,7 +142,6 @@ class StoreVolumes(Dataset):
                 "positions": torch.as_tensor(np.asarray(rec["positions"]), dtype=torch.float64),
                 "y": torch.as_tensor(self._y[i])}
 
-
     def _cached_promolecule(self, rid: str, rec, n: int) -> np.ndarray:
         path = self.cache / f"{rid}.npy"
         if path.exists():
