@@ -80,6 +80,35 @@ def test_untrained_delta_model_is_the_promolecule_and_super_resolution_shapes(st
                                rtol=0)
 
 
+def test_lattice_motions_give_the_stored_values_exactly(store, tmp_path):
+    """--motions lattice: every view point is a stored point (a cube symmetry plus whole-voxel
+    shifts), so targets are the stored densities re-indexed, not interpolated; the atoms move with them."""
+    cfg = tiny_config()
+    cfg.view.max_shift = 2 * STORE_SPACING
+    ds = make_dataset(store, None, cfg, tmp_path / "cache")
+    items = [ds[i] for i in range(4)]
+    b = HKCollate(cfg, augment=True, lattice=True, generator=torch.Generator().manual_seed(3))(items)
+    n, c = STORE_SIZE, (STORE_SIZE - 1) / 2
+    index = np.stack(np.meshgrid(*[np.arange(n)] * 3, indexing="ij"), -1) - c
+    moved = 0
+    for k, it in enumerate(items):
+        R, t = b["rotations"][k].numpy(), b["shifts"][k].numpy()
+        assert sorted(np.abs(R).ravel()) == [0.0] * 6 + [1.0] * 3 and abs(abs(np.linalg.det(R)) - 1) < 1e-12
+        steps = t / STORE_SPACING
+        np.testing.assert_allclose(steps, np.rint(steps), atol=1e-12)
+        assert np.abs(steps).max() <= 2
+        src = index @ R.T + steps + c  # stored index of each view point
+        inside = ((src > -0.5) & (src < n - 0.5)).all(-1)
+        s = np.clip(np.rint(src).astype(int), 0, n - 1)
+        ref = it["density"].numpy()[s[..., 0], s[..., 1], s[..., 2]] * inside
+        np.testing.assert_allclose(b["y"][k].numpy(), ref, rtol=1e-4, atol=1e-5 * ref.max())
+        atom_src = b["positions"][k].numpy() / STORE_SPACING @ R.T + steps + c  # atoms moved by the same map
+        np.testing.assert_allclose(atom_src * STORE_SPACING + it["center"].numpy() - c * STORE_SPACING,
+                                   it["positions"].numpy(), atol=1e-9)
+        moved += not (np.allclose(R, np.eye(3)) and not steps.any())
+    assert moved >= 3
+
+
 def test_metric_protocol_is_rotation_invariant_and_dipole_matches_pyscf():
     """NMAE and |dipole| of the same two densities on a rotated view equal those on the unrotated
     one (to grid sampling); the dipole vector turns with the molecule and matches PySCF's."""
@@ -162,7 +191,7 @@ def cli_model(store, split, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "hk"
     res = _cli("train", "hkmap", store, "--out", out, "--split", split, "--n-val", 2, "--size", STORE_SIZE,
                "--spacing", STORE_SPACING, "--widths", "8,16", "--stem-width", 4, "--max-epochs", 2,
-               "--epoch-size", 0, "--accelerator", "cpu", "--input", "both", "--json")
+               "--epoch-size", 0, "--accelerator", "cpu", "--input", "both", "--motions", "lattice", "--json")
     assert res.exit_code == 0, res.output
     return out, json.loads(res.output)
 
@@ -170,6 +199,7 @@ def cli_model(store, split, tmp_path_factory):
 def test_cli_train_predict_and_scf_guess_json(cli_model, tmp_path):
     out, summary = cli_model
     assert summary["kind"] == "hkmap" and summary["model"]["view"]["channels"] == ["promolecule", "potential"]
+    assert summary["provenance"]["motions"] == "lattice"
     assert {"mean", "median"} <= set(summary["test_nmae_percent"]) and "promolecule_dipole_mae_D" in summary
     xyz = tmp_path / "water.xyz"
     xyz.write_text("3\nwater\nO 0 0 0.1173\nH 0 0.7572 -0.4692\nH 0 -0.7572 -0.4692\n")
@@ -199,3 +229,5 @@ def test_cli_bad_inputs_give_one_line_errors(cli_model, tmp_path):
     assert isinstance(res.exception, HohenbergError) and "--guess" in str(res.exception)
     res = _cli("train", "hkmap", out, "--out", tmp_path / "m", "--input", "density")
     assert isinstance(res.exception, HohenbergError) and "--input" in str(res.exception)
+    res = _cli("train", "hkmap", out, "--out", tmp_path / "m", "--motions", "wobble")
+    assert isinstance(res.exception, HohenbergError) and "--motions" in str(res.exception)

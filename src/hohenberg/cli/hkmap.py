@@ -37,6 +37,9 @@ def train_hkmap(
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 2e-3,
     patience: Annotated[int, typer.Option(help="Early stopping: epochs without validation improvement.")] = 8,
     augment: Annotated[bool, typer.Option(help="Random rotation + translation per sample and epoch.")] = True,
+    motions: Annotated[str, typer.Option(help="Augmentation: rotation (uniform on SO(3), continuous shifts; "
+                                              "targets interpolated) | lattice (the grid's 48 symmetries, "
+                                              "whole-voxel shifts; targets exact).")] = "rotation",
     threads: Annotated[Optional[int], typer.Option(help="Torch CPU threads.")] = None,
     accelerator: Annotated[str, typer.Option(help="Lightning accelerator: auto | cpu | gpu.")] = "auto",
     cache_dir: Annotated[Optional[Path], typer.Option(help="Promolecule grid cache (default STORE/.cache/promolecule).")] = None,
@@ -64,12 +67,15 @@ def train_hkmap(
                          out_spacing=out_spacing)
     except ValueError as exc:
         raise InputError(None, str(exc)) from None
-    cfg = HKRunConfig(model=model, n_train=n_train, n_val=n_val, n_test=n_test, epoch_size=epoch_size or None,
-                      augment=augment, split_file=str(split) if split else None,
-                      cache_dir=str(cache_dir) if cache_dir else None,
-                      train=TrainConfig(max_epochs=max_epochs, max_time_s=max_time, batch_size=batch_size, lr=lr,
-                                        patience=patience, seed=seed, accelerator=accelerator,
-                                        devices=1 if accelerator == "cpu" else "auto"))
+    try:
+        cfg = HKRunConfig(model=model, n_train=n_train, n_val=n_val, n_test=n_test, epoch_size=epoch_size or None,
+                          augment=augment, motions=motions, split_file=str(split) if split else None,
+                          cache_dir=str(cache_dir) if cache_dir else None,
+                          train=TrainConfig(max_epochs=max_epochs, max_time_s=max_time, batch_size=batch_size, lr=lr,
+                                            patience=patience, seed=seed, accelerator=accelerator,
+                                            devices=1 if accelerator == "cpu" else "auto"))
+    except ValueError as exc:
+        raise InputError(None, f"--motions: {exc}") from None
     summary = run(store, cfg, out, resume=not fresh, log=(lambda s: None) if json_out else console.print)
     if json_out:
         print_json(summary)

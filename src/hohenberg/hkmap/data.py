@@ -27,9 +27,10 @@ class HKCollate:
     "voxel_bohr3", "ids", "numbers" and "positions" (list, view frame, A), "rotations", "shifts"}``."""
 
     def __init__(self, cfg: HKConfig, augment: bool = False, generator: torch.Generator | None = None,
-                 motions: tuple[torch.Tensor, torch.Tensor] | None = None):
+                 motions: tuple[torch.Tensor, torch.Tensor] | None = None, lattice: bool = False):
         self.cfg = cfg
         self.augment = augment
+        self.lattice = lattice  # augment with the cube's symmetries and whole-step shifts (exact targets)
         self.generator = generator
         self.motions = motions  # fixed (R, t) for every batch (tests: rotated views)
 
@@ -38,7 +39,8 @@ class HKCollate:
         if self.motions is not None:
             R, t = (m[:len(items)] for m in self.motions)
         else:
-            R, t = draw_motions(len(items), self.augment, view.max_shift, self.generator)
+            R, t = draw_motions(len(items), self.augment, view.max_shift, self.generator,
+                                lattice_spacing=items[0]["spacing"] if self.lattice else None)
         x = torch.stack([transform_channel(c, render_channel(c, items, R, t, view.size, view.spacing, view), view)
                          for c in view.channels], 1)
         o, s = cfg.output_size, cfg.output_spacing

@@ -37,6 +37,7 @@ from hohenberg.training.trainer import TrainConfig, fit
 from hohenberg.volumetric.data import StoreVolumes
 
 MODEL_KIND = "hkmap"
+MOTIONS = ("rotation", "lattice")
 
 
 @dataclass
@@ -50,9 +51,15 @@ class HKRunConfig:
     train_size: int | None = None  # smaller training views (points per axis, same spacing): more steps per
     # second; the network is fully convolutional, validation and test use the full view
     augment: bool = True  # random rotation + translation per sample and epoch
+    motions: str = "rotation"  # "rotation": uniform on SO(3) + continuous shifts (targets trilinearly
+    # resampled, i.e. smoothed); "lattice": the 48 symmetries of the grid + whole-voxel shifts (exact targets)
     split_file: str | None = None
     split_seed: int = 0
     cache_dir: str | None = None  # per-molecule promolecule grids; default STORE/.cache/promolecule
+
+    def __post_init__(self):
+        if self.motions not in MOTIONS:
+            raise ValueError(f"motions must be one of {', '.join(MOTIONS)}, not {self.motions!r}")
 
 
 class HKTask(L.LightningModule):
@@ -157,7 +164,7 @@ def train_hkmap(store: str | Path, cfg: HKRunConfig, out_dir: str | Path, resume
     sampler = RandomSampler(data["train"], num_samples=n_epoch, generator=g)
     train_loader = DataLoader(data["train"], batch_size=tcfg.batch_size, sampler=sampler,
                               collate_fn=HKCollate(training_views(mcfg, cfg.train_size), augment=cfg.augment,
-                                                   generator=g),
+                                                   generator=g, lattice=cfg.motions == "lattice"),
                               num_workers=tcfg.num_workers, persistent_workers=tcfg.num_workers > 0)
     val_loader = DataLoader(data["val"], batch_size=tcfg.batch_size, collate_fn=HKCollate(mcfg),
                             num_workers=tcfg.num_workers, persistent_workers=tcfg.num_workers > 0)
@@ -172,7 +179,8 @@ def train_hkmap(store: str | Path, cfg: HKRunConfig, out_dir: str | Path, resume
     model.eval()
     provenance = {"store": str(store), "store_config": data["train"].reader.config, "split_file": cfg.split_file,
                   "split_seed": cfg.split_seed, "split_sizes": {k: len(v) for k, v in ids.items()},
-                  "train_config": tcfg.to_dict(), "augment": cfg.augment, "epoch_size": n_epoch,
+                  "train_config": tcfg.to_dict(), "augment": cfg.augment, "motions": cfg.motions,
+                  "epoch_size": n_epoch,
                   "train_size": cfg.train_size}
     fit_info = {"epochs": res.epochs, "wall_s": round(res.wall_s, 1), "best_val_nmae_percent": res.best_val_loss,
                 "train_molecules_per_s": round(res.train_molecules_per_s, 3), "stopped_early": res.stopped_early}

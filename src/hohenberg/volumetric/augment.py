@@ -34,6 +34,22 @@ def random_shifts(n: int, max_shift: float, generator: torch.Generator | None = 
     return (2 * torch.rand(n, 3, generator=generator, dtype=dtype) - 1) * max_shift
 
 
+def lattice_motions(n: int, max_shift: float, spacing: float, generator: torch.Generator | None = None,
+                    dtype=torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(R (n, 3, 3), t (n, 3))``: ``R`` one of the 48 symmetries of the cube (signed permutations
+    of the axes, reflections included: the density of a mirrored molecule is the mirrored density),
+    ``t`` a whole number of ``spacing`` steps per axis, at most ``max_shift``.  A centred view of a
+    stored grid's spacing and size parity then lands on stored points only: the resampled grids
+    are the stored values, without the smoothing of interpolating between points."""
+    perms = torch.stack([torch.randperm(3, generator=generator) for _ in range(n)])
+    signs = torch.randint(0, 2, (n, 3), generator=generator).to(dtype) * 2 - 1
+    R = torch.zeros(n, 3, 3, dtype=dtype)
+    R.scatter_(2, perms[:, :, None], signs[:, :, None])
+    steps = int(max_shift / spacing + 1e-9)
+    t = torch.randint(-steps, steps + 1, (n, 3), generator=generator).to(dtype) * spacing
+    return R, t
+
+
 def view_offsets(size: int, spacing: float, dtype=torch.float64) -> torch.Tensor:
     """``(size, size, size, 3)`` coordinates of a view's points relative to its centre (Angstrom)."""
     ticks = (torch.arange(size, dtype=dtype) - (size - 1) / 2) * spacing

@@ -26,8 +26,8 @@ from torch.utils.data import Dataset
 from hohenberg.configs import known_options, to_plain
 from hohenberg.errors import HohenbergError
 from hohenberg.grids import Grid
-from hohenberg.volumetric.augment import (SIGN_FLIPS, positions_in_view, principal_frame, random_rotations,
-                                          random_shifts, resample)
+from hohenberg.volumetric.augment import (SIGN_FLIPS, lattice_motions, positions_in_view, principal_frame,
+                                          random_rotations, random_shifts, resample)
 
 CHANNELS = ("density", "promolecule", "potential")
 
@@ -189,9 +189,14 @@ def transform_channel(name: str, raw: torch.Tensor, cfg: ViewConfig) -> torch.Te
     return torch.log1p(raw.clamp(min=0) / cfg.density_scale)
 
 
-def draw_motions(n: int, augment: bool, max_shift: float, generator: torch.Generator | None = None):
+def draw_motions(n: int, augment: bool, max_shift: float, generator: torch.Generator | None = None,
+                 lattice_spacing: float | None = None):
+    """Identity, or random rigid motions: uniform on SO(3) with continuous shifts, or (given the
+    stored grids' ``lattice_spacing``) the cube's symmetries with whole-step shifts (exact resampling)."""
     if not augment:
         return torch.eye(3, dtype=torch.float64).expand(n, 3, 3).clone(), torch.zeros(n, 3, dtype=torch.float64)
+    if lattice_spacing is not None:
+        return lattice_motions(n, max_shift, lattice_spacing, generator)
     return random_rotations(n, generator), random_shifts(n, max_shift, generator)
 
 
