@@ -109,6 +109,33 @@ def test_lattice_motions_give_the_stored_values_exactly(store, tmp_path):
     assert moved >= 3
 
 
+def test_symmetrised_prediction_is_exactly_equivariant_and_keeps_the_electron_count(store, tmp_path):
+    from hohenberg.hkmap.symmetry import CUBE_OPS, apply_op, symmetrised, undo_op
+
+    assert len(set(CUBE_OPS)) == 48 and CUBE_OPS[0] == ((0, 1, 2), (False, False, False))
+    t = torch.arange(2 * 4 * 5 * 6, dtype=torch.float32).reshape(2, 4, 5, 6)
+    for op in CUBE_OPS:  # undo inverts apply, also on non-cubic arrays
+        torch.testing.assert_close(undo_op(apply_op(t, op), op), t, rtol=0, atol=0)
+    cfg = tiny_config(channels=("promolecule", "potential"))
+    torch.manual_seed(0)
+    net = HKNet(cfg).eval()
+    torch.nn.init.normal_(net.head.weight, std=0.5)  # an untrained delta model would be the promolecule
+    b = _batch(store, cfg, tmp_path, n=2)
+    with torch.no_grad():
+        plain = net(b["x"], b["pro"])
+        torch.testing.assert_close(symmetrised(net, b["x"], b["pro"], 1), plain)
+        sym = symmetrised(net, b["x"], b["pro"], 48)
+        for op in (CUBE_OPS[5], CUBE_OPS[13], CUBE_OPS[46]):  # a reflection, a permutation, both
+            moved = symmetrised(net, apply_op(b["x"], op), apply_op(b["pro"], op), 48)
+            torch.testing.assert_close(moved, apply_op(sym, op), rtol=1e-5, atol=1e-6)
+            # the plain network is not equivariant: the test above can fail
+            assert (net(apply_op(b["x"], op), apply_op(b["pro"], op)) - apply_op(plain, op)).abs().max() > 1e-4
+    assert (sym >= 0).all()
+    torch.testing.assert_close(sym.double().sum((1, 2, 3)), b["pro"].double().sum((1, 2, 3)), rtol=1e-5, atol=0)
+    with pytest.raises(ValueError, match="n_ops"):
+        symmetrised(net, b["x"], b["pro"], 49)
+
+
 def test_metric_protocol_is_rotation_invariant_and_dipole_matches_pyscf():
     """NMAE and |dipole| of the same two densities on a rotated view equal those on the unrotated
     one (to grid sampling); the dipole vector turns with the molecule and matches PySCF's."""
@@ -191,7 +218,8 @@ def cli_model(store, split, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "hk"
     res = _cli("train", "hkmap", store, "--out", out, "--split", split, "--n-val", 2, "--size", STORE_SIZE,
                "--spacing", STORE_SPACING, "--widths", "8,16", "--stem-width", 4, "--max-epochs", 2,
-               "--epoch-size", 0, "--accelerator", "cpu", "--input", "both", "--motions", "lattice", "--json")
+               "--epoch-size", 0, "--accelerator", "cpu", "--input", "both", "--motions", "lattice",
+               "--test-symmetries", 8, "--json")
     assert res.exit_code == 0, res.output
     return out, json.loads(res.output)
 
@@ -199,14 +227,14 @@ def cli_model(store, split, tmp_path_factory):
 def test_cli_train_predict_and_scf_guess_json(cli_model, tmp_path):
     out, summary = cli_model
     assert summary["kind"] == "hkmap" and summary["model"]["view"]["channels"] == ["promolecule", "potential"]
-    assert summary["provenance"]["motions"] == "lattice"
+    assert summary["provenance"]["motions"] == "lattice" and summary["test_symmetries"] == 8
     assert {"mean", "median"} <= set(summary["test_nmae_percent"]) and "promolecule_dipole_mae_D" in summary
     xyz = tmp_path / "water.xyz"
     xyz.write_text("3\nwater\nO 0 0 0.1173\nH 0 0.7572 -0.4692\nH 0 -0.7572 -0.4692\n")
-    res = _cli("predict-density", out, xyz, "-o", tmp_path / "w.cube", "--json")
+    res = _cli("predict-density", out, xyz, "-o", tmp_path / "w.cube", "--symmetries", 8, "--json")
     assert res.exit_code == 0, res.output
     pred = json.loads(res.output)
-    assert pred["electrons"] == 10 and len(pred["dipole_D"]) == 3 and pred["voxel_sum_electrons"] > 5
+    assert pred["symmetries"] == 8 and pred["electrons"] == 10 and len(pred["dipole_D"]) == 3 and pred["voxel_sum_electrons"] > 5
     assert (tmp_path / "w.cube").stat().st_size > 1000
     res = _cli("qc", "run", xyz, "--level", "hf/sto-3g", "--guess", f"hkmap:{out}", "--json")
     assert res.exit_code == 0, res.output
@@ -231,3 +259,5 @@ def test_cli_bad_inputs_give_one_line_errors(cli_model, tmp_path):
     assert isinstance(res.exception, HohenbergError) and "--input" in str(res.exception)
     res = _cli("train", "hkmap", out, "--out", tmp_path / "m", "--motions", "wobble")
     assert isinstance(res.exception, HohenbergError) and "--motions" in str(res.exception)
+    res = _cli("predict-density", out, bad, "-o", tmp_path / "x.cube", "--symmetries", 0)
+    assert isinstance(res.exception, HohenbergError) and "--symmetries" in str(res.exception)

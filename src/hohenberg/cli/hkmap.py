@@ -40,6 +40,8 @@ def train_hkmap(
     motions: Annotated[str, typer.Option(help="Augmentation: rotation (uniform on SO(3), continuous shifts; "
                                               "targets interpolated) | lattice (the grid's 48 symmetries, "
                                               "whole-voxel shifts; targets exact).")] = "rotation",
+    test_symmetries: Annotated[int, typer.Option(help="Test predictions averaged over this many of the grid's "
+                                                      "48 cube symmetries (1, 8 and 48 are subgroups).")] = 1,
     threads: Annotated[Optional[int], typer.Option(help="Torch CPU threads.")] = None,
     accelerator: Annotated[str, typer.Option(help="Lightning accelerator: auto | cpu | gpu.")] = "auto",
     cache_dir: Annotated[Optional[Path], typer.Option(help="Promolecule grid cache (default STORE/.cache/promolecule).")] = None,
@@ -69,13 +71,13 @@ def train_hkmap(
         raise InputError(None, str(exc)) from None
     try:
         cfg = HKRunConfig(model=model, n_train=n_train, n_val=n_val, n_test=n_test, epoch_size=epoch_size or None,
-                          augment=augment, motions=motions, split_file=str(split) if split else None,
-                          cache_dir=str(cache_dir) if cache_dir else None,
+                          augment=augment, motions=motions, test_symmetries=test_symmetries,
+                          split_file=str(split) if split else None, cache_dir=str(cache_dir) if cache_dir else None,
                           train=TrainConfig(max_epochs=max_epochs, max_time_s=max_time, batch_size=batch_size, lr=lr,
                                             patience=patience, seed=seed, accelerator=accelerator,
                                             devices=1 if accelerator == "cpu" else "auto"))
     except ValueError as exc:
-        raise InputError(None, f"--motions: {exc}") from None
+        raise InputError(None, str(exc)) from None
     summary = run(store, cfg, out, resume=not fresh, log=(lambda s: None) if json_out else console.print)
     if json_out:
         print_json(summary)
@@ -91,6 +93,8 @@ def predict_density(
     model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="A directory from `hohenberg train hkmap`.")],
     source: Annotated[str, typer.Argument(metavar="MOLECULE", help="xyz / sdf file, or a SMILES string.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Cube file to write (electrons/bohr^3).")],
+    symmetries: Annotated[int, typer.Option(help="Average the prediction over this many of the grid's 48 cube "
+                                                 "symmetries (1, 8 and 48 are subgroups).")] = 1,
     json_out: JsonOpt = False,
 ) -> None:
     """Predict the SCF density of a molecule (no SCF) on the model's grid; write a cube file."""
@@ -102,13 +106,15 @@ def predict_density(
     from hohenberg.molecules.cube import write_cube
     from hohenberg.molecules.formats import read_molecules
 
+    if not 1 <= symmetries <= 48:
+        raise InputError(None, f"--symmetries must be between 1 and 48, not {symmetries}")
     model, prov = load_hkmap(model_dir)
     mols = read_molecules(source)
     if len(mols) != 1:
         raise InputError(source, f"holds {len(mols)} molecules; predict-density takes one")
     mol = mols[0]
     try:
-        grid, rho = predict(model, mol.numbers, mol.positions)
+        grid, rho = predict(model, mol.numbers, mol.positions, symmetries)
     except Exception as exc:  # e.g. an element without promolecule table
         raise InputError(source, f"cannot predict a density for {mol.formula}: {exc}") from None
     write_cube(out, mol, grid, rho, comment=f"Hohenberg-Kohn map density, electrons/bohr^3, {model_dir}")
@@ -119,7 +125,7 @@ def predict_density(
                       mol.positions)
     report = {"out": str(out), "formula": mol.formula, "electrons": mol.n_electrons,
               "voxel_sum_electrons": grid.integrate(rho), "dipole_D": mu.tolist(), "mu_D": float(np.linalg.norm(mu)),
-              "grid_shape": list(grid.shape), "spacing_A": float(grid.axes[0, 0]),
+              "grid_shape": list(grid.shape), "spacing_A": float(grid.axes[0, 0]), "symmetries": symmetries,
               "trained_level": prov.get("store_config", {}).get("level")}
     if json_out:
         print_json(report)

@@ -31,6 +31,7 @@ from hohenberg.fileio import atomic_open, atomic_write
 from hohenberg.hkmap.data import HKCollate
 from hohenberg.hkmap.metrics import dipole_debye, nmae_percent, summarise, view_points
 from hohenberg.hkmap.model import HKConfig, HKNet
+from hohenberg.hkmap.symmetry import symmetrised
 from hohenberg.training.checkpoint import load_model_dir, save_model_file
 from hohenberg.training.lightning_module import OptimConfig, adam_on_plateau
 from hohenberg.training.trainer import TrainConfig, fit
@@ -55,13 +56,16 @@ class HKRunConfig:
     augment: bool = True  # random rotation + translation per sample and epoch
     motions: str = "rotation"  # "rotation": uniform on SO(3) + continuous shifts (targets trilinearly
     # resampled, i.e. smoothed); "lattice": the 48 symmetries of the grid + whole-voxel shifts (exact targets)
+    test_symmetries: int = 1  # test predictions averaged over this many cube symmetries (hkmap.symmetry)
     split_file: str | None = None
     split_seed: int = 0
     cache_dir: str | None = None  # per-molecule promolecule grids; default STORE/.cache/promolecule
 
     def __post_init__(self):
         if self.motions not in MOTIONS:
-            raise ValueError(f"motions must be one of {', '.join(MOTIONS)}, not {self.motions!r}")
+            raise ValueError(f"--motions must be one of {', '.join(MOTIONS)}, not {self.motions!r}")
+        if not 1 <= self.test_symmetries <= 48:
+            raise ValueError(f"--test-symmetries must be between 1 and 48, not {self.test_symmetries}")
 
 
 class HKTask(L.LightningModule):
@@ -187,7 +191,7 @@ def train_hkmap(store: str | Path, cfg: HKRunConfig, out_dir: str | Path, resume
     fit_info = {"epochs": res.epochs, "wall_s": round(res.wall_s, 1), "best_val_nmae_percent": res.best_val_loss,
                 "train_molecules_per_s": round(res.train_molecules_per_s, 3), "stopped_early": res.stopped_early}
     save_model_file(out / "model.pt", MODEL_KIND, mcfg.to_dict(), model.state_dict(), provenance | {"fit": fit_info})
-    test = evaluate_hkmap(model, data["test"], out, batch_size=tcfg.batch_size)
+    test = evaluate_hkmap(model, data["test"], out, batch_size=tcfg.batch_size, symmetries=cfg.test_symmetries)
     summary = {"kind": MODEL_KIND, "model": mcfg.to_dict(), "n_parameters": model.n_parameters,
                "provenance": provenance, "fit": fit_info, **test}
     atomic_write(out / "model.json", json.dumps(summary, indent=2))
@@ -200,9 +204,10 @@ def train_hkmap(store: str | Path, cfg: HKRunConfig, out_dir: str | Path, resume
 
 @torch.no_grad()
 def evaluate_hkmap(model: HKNet, dataset: StoreVolumes, out: Path | None = None, batch_size: int = 4,
-                   motions: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict:
+                   motions: tuple[torch.Tensor, torch.Tensor] | None = None, symmetries: int = 1) -> dict:
     """Test metrics under the stated protocol: the output view is the stored grid (identity motion
-    unless ``motions`` is given), NMAE and dipole error per molecule for the model and for the
+    unless ``motions`` is given; predictions averaged over ``symmetries`` cube symmetries,
+    :mod:`hohenberg.hkmap.symmetry`), NMAE and dipole error per molecule for the model and for the
     promolecule; per-molecule rows to ``out/test_metrics.csv`` and a slice PNG of the first one."""
     model.eval()
     cfg = model.cfg
@@ -210,7 +215,7 @@ def evaluate_hkmap(model: HKNet, dataset: StoreVolumes, out: Path | None = None,
     rows, first = [], None
     t0 = time.perf_counter()
     for batch in DataLoader(dataset, batch_size=batch_size, collate_fn=HKCollate(cfg, motions=motions)):
-        rho = model(batch["x"], batch["pro"]).double().numpy()
+        rho = symmetrised(model, batch["x"], batch["pro"], symmetries).double().numpy()
         y, pro = batch["y"].double().numpy(), batch["pro"].double().numpy()
         dv, n_el = batch["voxel_bohr3"], batch["n_electrons"].numpy()
         nm_model = nmae_percent(rho, y, dv, n_el)
@@ -231,8 +236,11 @@ def evaluate_hkmap(model: HKNet, dataset: StoreVolumes, out: Path | None = None,
                 first = (rid, y[b], rho[b], pro[b])
     wall = time.perf_counter() - t0
     col = {k: np.array([r[k] for r in rows]) for k in rows[0] if k != "id"}
-    summary = {"n_test": len(rows), "protocol": f"stored grid {cfg.output_size}^3 at {cfg.output_spacing} A, "
-                                                "identity orientation" if motions is None else "given motions",
+    protocol = (f"stored grid {cfg.output_size}^3 at {cfg.output_spacing} A, identity orientation"
+                if motions is None else "given motions")
+    if symmetries > 1:
+        protocol += f", prediction averaged over {symmetries} cube symmetries"
+    summary = {"n_test": len(rows), "protocol": protocol, "test_symmetries": symmetries,
                "test_nmae_percent": summarise(col["nmae_percent"]),
                "promolecule_nmae_percent": summarise(col["promolecule_nmae_percent"]),
                "improvement_over_promolecule": float(col["promolecule_nmae_percent"].mean() / col["nmae_percent"].mean()),
@@ -265,9 +273,10 @@ def load_hkmap(model_dir: str | Path) -> tuple[HKNet, dict]:
 
 
 @torch.no_grad()
-def predict_density(model: HKNet, numbers: np.ndarray, positions: np.ndarray):
+def predict_density(model: HKNet, numbers: np.ndarray, positions: np.ndarray, symmetries: int = 1):
     """The predicted density of one molecule on its output grid (a :class:`Grid` centred on the
-    bounding-box centre, like the stored grids), without any SCF: ``(grid, rho e/bohr^3)``."""
+    bounding-box centre, like the stored grids), without any SCF: ``(grid, rho e/bohr^3)``;
+    averaged over ``symmetries`` cube symmetries (:mod:`hohenberg.hkmap.symmetry`)."""
     from hohenberg.grids import Grid
 
     cfg = model.cfg
@@ -278,5 +287,5 @@ def predict_density(model: HKNet, numbers: np.ndarray, positions: np.ndarray):
             "numbers": torch.as_tensor(np.asarray(numbers), dtype=torch.long),
             "positions": torch.as_tensor(np.asarray(positions, dtype=np.float64))}
     batch = HKCollate(cfg)([item])
-    rho = model(batch["x"], batch["pro"])[0].double().numpy()
+    rho = symmetrised(model, batch["x"], batch["pro"], symmetries)[0].double().numpy()
     return grid, rho
