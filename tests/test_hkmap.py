@@ -136,6 +136,25 @@ def test_symmetrised_prediction_is_exactly_equivariant_and_keeps_the_electron_co
         symmetrised(net, b["x"], b["pro"], 49)
 
 
+def test_warm_start_with_an_added_input_channel_computes_the_same_density(store, tmp_path):
+    from hohenberg.hkmap.run import warm_start
+
+    torch.manual_seed(0)
+    old = HKNet(tiny_config()).eval()
+    torch.nn.init.normal_(old.head.weight, std=0.5)
+    new = HKNet(tiny_config(channels=("potential", "promolecule"))).eval()  # promolecule moves to index 1
+    assert warm_start(new, old.cfg.to_dict(), old.state_dict()) == ["potential"]
+    b = _batch(store, new.cfg, tmp_path, n=2)
+    with torch.no_grad():
+        torch.testing.assert_close(new(b["x"], b["pro"]), old(b["x"][:, 1:], b["pro"]))
+        assert (new(b["x"], b["pro"]) - HKNet(new.cfg).eval()(b["x"], b["pro"])).abs().max() > 0  # not vacuous
+    wider = HKNet(HKConfig(encoder=EncoderConfig(arch="residual", widths=(8, 24), stem_width=4), view=new.cfg.view))
+    with pytest.raises(HohenbergError, match="another architecture"):
+        warm_start(wider, old.cfg.to_dict(), old.state_dict())
+    with pytest.raises(HohenbergError, match="lacks input channel"):
+        warm_start(HKNet(tiny_config(channels=("potential",))), old.cfg.to_dict(), old.state_dict())
+
+
 def test_metric_protocol_is_rotation_invariant_and_dipole_matches_pyscf():
     """NMAE and |dipole| of the same two densities on a rotated view equal those on the unrotated
     one (to grid sampling); the dipole vector turns with the molecule and matches PySCF's."""

@@ -46,6 +46,8 @@ def train_hkmap(
     accelerator: Annotated[str, typer.Option(help="Lightning accelerator: auto | cpu | gpu.")] = "auto",
     cache_dir: Annotated[Optional[Path], typer.Option(help="Promolecule grid cache (default STORE/.cache/promolecule).")] = None,
     seed: Annotated[int, typer.Option(help="Seed (initialisation, batches, rotations).")] = 0,
+    init_from: Annotated[Optional[Path], typer.Option(help="Warm start from this model directory's weights (same "
+                                                            "architecture; added input channels start at zero).")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Ignore checkpoints in OUT; do not resume.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -72,6 +74,7 @@ def train_hkmap(
     try:
         cfg = HKRunConfig(model=model, n_train=n_train, n_val=n_val, n_test=n_test, epoch_size=epoch_size or None,
                           augment=augment, motions=motions, test_symmetries=test_symmetries,
+                          init_from=str(init_from) if init_from else None,
                           split_file=str(split) if split else None, cache_dir=str(cache_dir) if cache_dir else None,
                           train=TrainConfig(max_epochs=max_epochs, max_time_s=max_time, batch_size=batch_size, lr=lr,
                                             patience=patience, seed=seed, accelerator=accelerator,

@@ -57,6 +57,8 @@ class HKRunConfig:
     motions: str = "rotation"  # "rotation": uniform on SO(3) + continuous shifts (targets trilinearly
     # resampled, i.e. smoothed); "lattice": the 48 symmetries of the grid + whole-voxel shifts (exact targets)
     test_symmetries: int = 1  # test predictions averaged over this many cube symmetries (hkmap.symmetry)
+    init_from: str | None = None  # warm start: weights of this model directory (see warm_start); a
+    # checkpoint in the output directory (resume) takes precedence
     split_file: str | None = None
     split_seed: int = 0
     cache_dir: str | None = None  # per-molecule promolecule grids; default STORE/.cache/promolecule
@@ -143,6 +145,35 @@ def training_views(cfg: HKConfig, size: int | None) -> HKConfig:
     return replace(cfg, view=replace(cfg.view, size=size), out_size=int(round(size * ratio)) if cfg.out_size else None)
 
 
+def warm_start(model: HKNet, saved_config: dict, state: dict[str, torch.Tensor]) -> list[str]:
+    """Copy a trained model's weights into ``model`` (same architecture); input channels the new
+    model adds (e.g. ``promolecule`` -> ``both``) get zero weights in the first convolution, so the
+    warm-started model computes exactly what the trained one did.  Returns the names of the input
+    channels added; any other mismatch is an error naming the parameter."""
+    old = HKConfig.from_dict(saved_config).view.channels
+    new = model.cfg.view.channels
+    missing = [c for c in old if c not in new]
+    if missing:
+        raise HohenbergError(f"--init-from: the new model lacks input channel(s) {missing} of the saved one")
+    own = model.state_dict()
+    stem = "encoder.stem.0.weight"
+    for key, value in own.items():
+        if key not in state:
+            raise HohenbergError(f"--init-from: the saved model has no parameter {key!r} (another architecture)")
+        src = state[key]
+        if key == stem and src.shape[1] != value.shape[1]:
+            padded = torch.zeros_like(value)
+            for i, name in enumerate(old):
+                padded[:, new.index(name)] = src[:, i]
+            src = padded
+        if src.shape != value.shape:
+            raise HohenbergError(f"--init-from: parameter {key!r} is {tuple(src.shape)} in the saved model, "
+                                 f"{tuple(value.shape)} here (another architecture)")
+        own[key] = src
+    model.load_state_dict(own)
+    return [c for c in new if c not in old]
+
+
 def make_dataset(store, ids, cfg: HKConfig, cache_dir=None) -> StoreVolumes:
     return StoreVolumes(store, ids, need_density=True, promolecule_level=cfg.view.promolecule_level,
                         cache_dir=cache_dir)
@@ -165,6 +196,11 @@ def train_hkmap(store: str | Path, cfg: HKRunConfig, out_dir: str | Path, resume
     data = {k: make_dataset(store, v, mcfg, cache_dir) for k, v in ids.items()}
     torch.manual_seed(tcfg.seed)
     model = HKNet(mcfg)
+    if cfg.init_from and not (resume and (out / "checkpoints" / "last.ckpt").exists()):
+        saved = load_model_dir(cfg.init_from, MODEL_KIND, "hohenberg train hkmap")
+        added = warm_start(model, saved.config, saved.state_dict)
+        log(f"warm start from {cfg.init_from}" + (f" (new input channels {', '.join(added)}, zero weights)"
+                                                  if added else ""))
     g = torch.Generator().manual_seed(tcfg.seed)
     n_epoch = min(cfg.epoch_size or len(data["train"]), len(data["train"]))
     sampler = RandomSampler(data["train"], num_samples=n_epoch, generator=g)
@@ -186,6 +222,7 @@ def train_hkmap(store: str | Path, cfg: HKRunConfig, out_dir: str | Path, resume
     provenance = {"store": str(store), "store_config": data["train"].reader.config, "split_file": cfg.split_file,
                   "split_seed": cfg.split_seed, "split_sizes": {k: len(v) for k, v in ids.items()},
                   "train_config": tcfg.to_dict(), "augment": cfg.augment, "motions": cfg.motions,
+                  "init_from": cfg.init_from,
                   "epoch_size": n_epoch,
                   "train_size": cfg.train_size}
     fit_info = {"epochs": res.epochs, "wall_s": round(res.wall_s, 1), "best_val_nmae_percent": res.best_val_loss,
