@@ -55,10 +55,16 @@ def test_fit_writes_metrics_checkpoints_and_resumes(data, tmp_path):
     # a checkpoint is plain state: it loads with weights_only=True
     assert "state_dict" in torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
 
-    # resume: a fresh module, a larger epoch budget; training continues at epoch 2, not 0
-    res2 = fit(_task(data, seed=1), *_loaders(data), TrainConfig(**{**cfg.to_dict(), "max_epochs": 4}), tmp_path)
+    # resume: a fresh module, a larger epoch budget; training continues at epoch 2, not 0, and the
+    # training clock of max_time continues too (the fit record sums the runs, wall_s is this run's)
+    res2 = fit(_task(data, seed=1), *_loaders(data),
+               TrainConfig(**{**cfg.to_dict(), "max_epochs": 4, "max_time_s": 3600}), tmp_path)
     assert res2.epochs == 4
     assert _epochs(tmp_path / "metrics.csv") == [0, 1, 2, 3]
+    res3 = fit(_task(data, seed=1), *_loaders(data),
+               TrainConfig(**{**cfg.to_dict(), "max_epochs": 5, "max_time_s": 3600}), tmp_path)
+    assert res3.epochs == 5 and 0 < res3.clock_s - res2.clock_s <= res3.wall_s  # the increment is this run's
+    assert res2.clock_s > 0 and res.clock_s != res.clock_s  # NaN without max_time
 
 
 def test_early_stopping_and_best_weights_restored(data, tmp_path):

@@ -225,7 +225,8 @@ def train_hkmap(store: str | Path, cfg: HKRunConfig, out_dir: str | Path, resume
                   "init_from": cfg.init_from,
                   "epoch_size": n_epoch,
                   "train_size": cfg.train_size}
-    fit_info = {"epochs": res.epochs, "wall_s": round(res.wall_s, 1), "best_val_nmae_percent": res.best_val_loss,
+    fit_info = {"epochs": res.epochs, "wall_s": round(res.wall_s, 1), "train_clock_s": round(res.clock_s, 1),
+                "best_val_nmae_percent": res.best_val_loss,
                 "train_molecules_per_s": round(res.train_molecules_per_s, 3), "stopped_early": res.stopped_early}
     save_model_file(out / "model.pt", MODEL_KIND, mcfg.to_dict(), model.state_dict(), provenance | {"fit": fit_info})
     test = evaluate_hkmap(model, data["test"], out, batch_size=tcfg.batch_size, symmetries=cfg.test_symmetries)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, Timer
 from lightning.pytorch.loggers import CSVLogger
 
 from hohenberg.fileio import atomic_open
@@ -57,6 +57,7 @@ class FitResult:
     stopped_early: bool
     metrics_csv: str
     rank: int = 0  # this process's global rank under DDP: only rank 0 should write results
+    clock_s: float = float("nan")  # training clock of max_time summed over resumed runs (NaN without max_time)
 
 
 class Throughput(Callback):
@@ -121,9 +122,11 @@ def fit(module: L.LightningModule, train_loader, val_loader, cfg: TrainConfig, o
     state = torch.load(best.best_model_path, weights_only=True, map_location="cpu")["state_dict"]
     module.load_state_dict(state)
     score = best.best_model_score
+    timers = [c for c in trainer.callbacks if isinstance(c, Timer)]
     return FitResult(best.best_model_path, float(score) if score is not None else float("nan"),
                      int(trainer.current_epoch), wall, speed.rate, bool(stop.stopped_epoch),
-                     str(out / "metrics.csv"), int(trainer.global_rank))
+                     str(out / "metrics.csv"), int(trainer.global_rank),
+                     timers[0].time_elapsed("train") if timers else float("nan"))
 
 
 def _merge_csv(parts: list[Path], dest: Path) -> None:
