@@ -37,9 +37,9 @@ def train_hkmap(
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 2e-3,
     patience: Annotated[int, typer.Option(help="Early stopping: epochs without validation improvement.")] = 8,
     augment: Annotated[bool, typer.Option(help="Random rotation + translation per sample and epoch.")] = True,
-    motions: Annotated[str, typer.Option(help="Augmentation: rotation (uniform on SO(3), continuous shifts; "
-                                              "targets interpolated) | lattice (the grid's 48 symmetries, "
-                                              "whole-voxel shifts; targets exact).")] = "rotation",
+    motions: Annotated[str, typer.Option(help="Augmentation: lattice (the grid's 48 symmetries, whole-voxel "
+                                              "shifts; targets exact) | rotation (uniform on SO(3), continuous "
+                                              "shifts; targets interpolated).")] = "lattice",
     test_symmetries: Annotated[int, typer.Option(help="Test predictions averaged over this many of the grid's "
                                                       "48 cube symmetries (1, 8 and 48 are subgroups).")] = 1,
     threads: Annotated[Optional[int], typer.Option(help="Torch CPU threads.")] = None,

@@ -54,8 +54,9 @@ class HKRunConfig:
     # whole view, so they change with its size; a 48^3 model resumed on 32^3 views went from 2.35 to
     # ~8 % validation NMAE (48^3) within 4 epochs.  Keep None unless the normalisation is made local.
     augment: bool = True  # random rotation + translation per sample and epoch
-    motions: str = "rotation"  # "rotation": uniform on SO(3) + continuous shifts (targets trilinearly
-    # resampled, i.e. smoothed); "lattice": the 48 symmetries of the grid + whole-voxel shifts (exact targets)
+    motions: str = "lattice"  # "lattice": the 48 symmetries of the grid + whole-voxel shifts (exact targets);
+    # "rotation": uniform on SO(3) + continuous shifts (targets trilinearly resampled, i.e. smoothed, unlike
+    # the stored grids a model is tested on).  Lattice measured better, also at random orientations.
     test_symmetries: int = 1  # test predictions averaged over this many cube symmetries (hkmap.symmetry)
     init_from: str | None = None  # warm start: weights of this model directory (see warm_start); a
     # checkpoint in the output directory (resume) takes precedence
