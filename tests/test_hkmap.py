@@ -52,7 +52,7 @@ def _batch(store, cfg, tmp_path, n=3, **kw):
     return HKCollate(cfg, **kw)([ds[i] for i in range(n)])
 
 
-@pytest.mark.parametrize("target", ["delta", "density"])
+@pytest.mark.parametrize("target", ["delta", "density", "ratio"])
 def test_output_is_nonnegative_and_integrates_to_the_reference(store, tmp_path, target):
     cfg = tiny_config(target=target, channels=("promolecule", "potential"))
     torch.manual_seed(0)
@@ -65,8 +65,9 @@ def test_output_is_nonnegative_and_integrates_to_the_reference(store, tmp_path, 
     np.testing.assert_allclose(rho.double().sum((1, 2, 3)), b["pro"].double().sum((1, 2, 3)), rtol=1e-5)
 
 
-def test_untrained_delta_model_is_the_promolecule_and_super_resolution_shapes(store, tmp_path):
-    cfg = tiny_config(out_size=2 * STORE_SIZE, out_spacing=STORE_SPACING / 2)
+@pytest.mark.parametrize("target", ["delta", "ratio"])
+def test_untrained_delta_model_is_the_promolecule_and_super_resolution_shapes(store, tmp_path, target):
+    cfg = tiny_config(out_size=2 * STORE_SIZE, out_spacing=STORE_SPACING / 2, target=target)
     assert cfg.super_resolution
     b = _batch(store, cfg, tmp_path, n=2)
     assert b["x"].shape[-1] == STORE_SIZE and b["y"].shape[-1] == 2 * STORE_SIZE

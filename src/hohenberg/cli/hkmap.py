@@ -17,7 +17,8 @@ def train_hkmap(
     store: Annotated[Path, typer.Argument(metavar="STORE", help="A store of SCF density grids (`hohenberg qc batch`).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
     inputs: Annotated[str, typer.Option("--input", help="Input grid: promolecule | potential | both.")] = "promolecule",
-    target: Annotated[str, typer.Option(help="delta (SCF minus promolecule) | density.")] = "delta",
+    target: Annotated[str, typer.Option(help="delta (SCF minus promolecule) | ratio (SCF over "
+                                                         "promolecule, as a log) | density.")] = "delta",
     split: Annotated[Optional[Path], typer.Option(help="JSON id lists train (or train*), val, test; default: "
                                                        "a seeded 80/10/10 split of the store.")] = None,
     n_train: Annotated[Optional[int], typer.Option(help="Training molecules (the first N of the split's list).")] = None,

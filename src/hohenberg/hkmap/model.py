@@ -9,6 +9,9 @@ to beat.
 Output (``HKNet.forward``), always a density in e/bohr^3 on the output view:
 
 - ``target="delta"``: rho = max(promolecule + delta_scale * h, 0);
+- ``target="ratio"``: rho = promolecule * exp(clamp(ratio_scale * h, -4, 4)): a correction relative
+  to the promolecule, which shares its cusps and tails, so the network predicts a smooth log-ratio
+  field instead of a difference as sharp as the nuclear cusps on the grid;
 - ``target="density"``: rho = density_scale * expm1(softplus(h)) (``h`` predicts the same
   ``log1p(rho / scale)`` transform the input densities use, made non-negative by softplus);
 
@@ -40,7 +43,7 @@ from hohenberg.volumetric.data import ViewConfig
 from hohenberg.volumetric.models import encoder_for, with_nested_configs
 from hohenberg.volumetric.networks import EncoderConfig, VolumetricEncoder, parameter_count
 
-TARGETS = ("delta", "density")
+TARGETS = ("delta", "density", "ratio")
 INPUTS = {"promolecule": ("promolecule",), "potential": ("potential",), "both": ("promolecule", "potential")}
 
 
@@ -56,6 +59,7 @@ class HKConfig:
     out_size: int | None = None  # output view points per axis; None: the input view's
     out_spacing: float | None = None  # Angstrom; None: the input view's
     delta_scale: float = 0.05  # e/bohr^3 per unit of the head's output (target="delta")
+    ratio_scale: float = 0.1  # log-ratio per unit of the head's output (target="ratio")
 
     def __post_init__(self):
         self.view = ViewConfig.from_dict(self.view) if isinstance(self.view, dict) else self.view
@@ -83,7 +87,8 @@ class HKConfig:
 
     def to_dict(self) -> dict:
         return {"encoder": self.encoder.to_dict(), "view": self.view.to_dict(), "target": self.target,
-                "out_size": self.out_size, "out_spacing": self.out_spacing, "delta_scale": self.delta_scale}
+                "out_size": self.out_size, "out_spacing": self.out_spacing, "delta_scale": self.delta_scale,
+                "ratio_scale": self.ratio_scale}
 
     @classmethod
     def from_dict(cls, d: dict) -> HKConfig:
@@ -146,6 +151,8 @@ class HKNet(nn.Module):
         h = self.head(y)[:, 0].to(pro.dtype)
         if cfg.target == "delta":
             rho = (pro + cfg.delta_scale * h).clamp(min=0)
+        elif cfg.target == "ratio":
+            rho = pro.clamp(min=0) * torch.exp((cfg.ratio_scale * h).clamp(-4.0, 4.0))
         else:
             rho = cfg.view.density_scale * torch.expm1(F.softplus(h))
         return rescale_to_reference(rho, pro)
