@@ -182,8 +182,9 @@ def test_metric_protocol_is_rotation_invariant_and_dipole_matches_pyscf():
     assert np.linalg.norm(mu0) == pytest.approx(scf.mu_D, abs=0.01)
 
 
-def test_training_on_four_molecules_beats_the_promolecule(store, split, tmp_path):
-    cfg = HKRunConfig(model=tiny_config(), split_file=str(split), n_val=4, epoch_size=None, augment=False,
+@pytest.mark.parametrize("target", ["delta", "ratio"])
+def test_training_on_four_molecules_beats_the_promolecule(store, split, tmp_path, target):
+    cfg = HKRunConfig(model=tiny_config(target=target), split_file=str(split), n_val=4, epoch_size=None, augment=False,
                       cache_dir=str(tmp_path / "cache"),
                       train=TrainConfig(max_epochs=15, batch_size=4, lr=1e-2, patience=50, accelerator="cpu",
                                         devices=1))
