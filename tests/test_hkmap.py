@@ -154,6 +154,8 @@ def test_warm_start_with_an_added_input_channel_computes_the_same_density(store,
         warm_start(wider, old.cfg.to_dict(), old.state_dict())
     with pytest.raises(HohenbergError, match="lacks input channel"):
         warm_start(HKNet(tiny_config(channels=("potential",))), old.cfg.to_dict(), old.state_dict())
+    with pytest.raises(HohenbergError, match="target"):
+        warm_start(HKNet(tiny_config(target="ratio")), old.cfg.to_dict(), old.state_dict())
 
 
 def test_metric_protocol_is_rotation_invariant_and_dipole_matches_pyscf():

@@ -37,7 +37,7 @@ def train_hkmap(
     batch_size: Annotated[int, typer.Option(help="Molecules per batch.")] = 4,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 2e-3,
     patience: Annotated[int, typer.Option(help="Early stopping: epochs without validation improvement.")] = 8,
-    augment: Annotated[bool, typer.Option(help="Random rotation + translation per sample and epoch.")] = True,
+    augment: Annotated[bool, typer.Option(help="A random rigid motion (--motions) per sample and epoch.")] = True,
     motions: Annotated[str, typer.Option(help="Augmentation: lattice (the grid's 48 symmetries, whole-voxel "
                                               "shifts; targets exact) | rotation (uniform on SO(3), continuous "
                                               "shifts; targets interpolated).")] = "lattice",

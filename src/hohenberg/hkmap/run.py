@@ -53,7 +53,7 @@ class HKRunConfig:
     # second, validation and test on the full view.  Caveat, measured: GroupNorm's statistics span the
     # whole view, so they change with its size; a 48^3 model resumed on 32^3 views went from 2.35 to
     # ~8 % validation NMAE (48^3) within 4 epochs.  Keep None unless the normalisation is made local.
-    augment: bool = True  # random rotation + translation per sample and epoch
+    augment: bool = True  # a random rigid motion (``motions``) per sample and epoch
     motions: str = "lattice"  # "lattice": the 48 symmetries of the grid + whole-voxel shifts (exact targets);
     # "rotation": uniform on SO(3) + continuous shifts (targets trilinearly resampled, i.e. smoothed, unlike
     # the stored grids a model is tested on).  Lattice measured better, also at random orientations.
@@ -151,8 +151,12 @@ def warm_start(model: HKNet, saved_config: dict, state: dict[str, torch.Tensor])
     model adds (e.g. ``promolecule`` -> ``both``) get zero weights in the first convolution, so the
     warm-started model computes exactly what the trained one did.  Returns the names of the input
     channels added; any other mismatch is an error naming the parameter."""
-    old = HKConfig.from_dict(saved_config).view.channels
-    new = model.cfg.view.channels
+    saved = HKConfig.from_dict(saved_config)
+    if (saved.target, saved.delta_scale, saved.ratio_scale) != (model.cfg.target, model.cfg.delta_scale,
+                                                                 model.cfg.ratio_scale):
+        raise HohenbergError(f"--init-from: the saved model predicts target {saved.target!r}, this one "
+                             f"{model.cfg.target!r} (or another scale): its weights would mean something else")
+    old, new = saved.view.channels, model.cfg.view.channels
     missing = [c for c in old if c not in new]
     if missing:
         raise HohenbergError(f"--init-from: the new model lacks input channel(s) {missing} of the saved one")
@@ -223,9 +227,7 @@ def train_hkmap(store: str | Path, cfg: HKRunConfig, out_dir: str | Path, resume
     provenance = {"store": str(store), "store_config": data["train"].reader.config, "split_file": cfg.split_file,
                   "split_seed": cfg.split_seed, "split_sizes": {k: len(v) for k, v in ids.items()},
                   "train_config": tcfg.to_dict(), "augment": cfg.augment, "motions": cfg.motions,
-                  "init_from": cfg.init_from,
-                  "epoch_size": n_epoch,
-                  "train_size": cfg.train_size}
+                  "init_from": cfg.init_from, "epoch_size": n_epoch, "train_size": cfg.train_size}
     fit_info = {"epochs": res.epochs, "wall_s": round(res.wall_s, 1), "train_clock_s": round(res.clock_s, 1),
                 "best_val_nmae_percent": res.best_val_loss,
                 "train_molecules_per_s": round(res.train_molecules_per_s, 3), "stopped_early": res.stopped_early}
