@@ -58,7 +58,8 @@ def main() -> None:
     ids = [i for i in json.loads(Path(args.split).read_text())["test"] if i in reader][:args.n]
     model, _ = load_hkmap(args.model)
     scales = [float(a) for a in args.error_scales.split(",") if a]
-    guesses = ("minao", "atom", "hkmap", "exact-density", *(f"error x{a:g}" for a in scales))
+    error_scale = {f"error x{a:g}": a for a in scales}  # these rows come after "hkmap" (they need its density)
+    guesses = ("minao", "atom", "hkmap", "exact-density", *error_scale)
     rows = []
     for level in args.levels.split(","):
         lv = parse_level(level)
@@ -82,8 +83,8 @@ def main() -> None:
                             if not np.allclose(grid.origin, reader.grid_of(rec).origin):
                                 raise SystemExit(f"{rid}: the model's output grid is not the stored grid")
                             predicted = rho
-                    else:  # "error xA": after "hkmap" in the list, so ``predicted`` is set
-                        rho = exact + float(name.split("x")[1]) * (predicted - exact)
+                    else:
+                        rho = exact + error_scale[name] * (predicted - exact)
                     input_nmae = float(nmae_percent(rho, exact, grid.voxel_volume_bohr3, mol.n_electrons))
                     g = density_matrix_guess(pmol, grid, rho)
                     guess_s = time.perf_counter() - t0

@@ -110,8 +110,12 @@ def predict_density(
     from hohenberg.molecules.cube import write_cube
     from hohenberg.molecules.formats import read_molecules
 
-    if not 1 <= symmetries <= 48:
-        raise InputError(None, f"--symmetries must be between 1 and 48, not {symmetries}")
+    from hohenberg.hkmap.symmetry import check_n_ops
+
+    try:
+        check_n_ops(symmetries, "--symmetries")
+    except ValueError as exc:
+        raise InputError(None, str(exc)) from None
     model, prov = load_hkmap(model_dir)
     mols = read_molecules(source)
     if len(mols) != 1:

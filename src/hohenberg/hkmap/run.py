@@ -31,10 +31,10 @@ from hohenberg.fileio import atomic_open, atomic_write
 from hohenberg.hkmap.data import HKCollate
 from hohenberg.hkmap.metrics import dipole_debye, nmae_percent, summarise, view_points
 from hohenberg.hkmap.model import HKConfig, HKNet
-from hohenberg.hkmap.symmetry import symmetrised
+from hohenberg.hkmap.symmetry import check_n_ops, symmetrised
 from hohenberg.training.checkpoint import load_model_dir, save_model_file
 from hohenberg.training.lightning_module import OptimConfig, adam_on_plateau
-from hohenberg.training.trainer import TrainConfig, fit
+from hohenberg.training.trainer import TrainConfig, fit, resumes
 from hohenberg.volumetric.data import StoreVolumes
 
 MODEL_KIND = "hkmap"
@@ -67,8 +67,7 @@ class HKRunConfig:
     def __post_init__(self):
         if self.motions not in MOTIONS:
             raise ValueError(f"--motions must be one of {', '.join(MOTIONS)}, not {self.motions!r}")
-        if not 1 <= self.test_symmetries <= 48:
-            raise ValueError(f"--test-symmetries must be between 1 and 48, not {self.test_symmetries}")
+        check_n_ops(self.test_symmetries, "--test-symmetries")
 
 
 class HKTask(L.LightningModule):
@@ -201,7 +200,7 @@ def train_hkmap(store: str | Path, cfg: HKRunConfig, out_dir: str | Path, resume
     data = {k: make_dataset(store, v, mcfg, cache_dir) for k, v in ids.items()}
     torch.manual_seed(tcfg.seed)
     model = HKNet(mcfg)
-    if cfg.init_from and not (resume and (out / "checkpoints" / "last.ckpt").exists()):
+    if cfg.init_from and not resumes(out, resume):
         saved = load_model_dir(cfg.init_from, MODEL_KIND, "hohenberg train hkmap")
         added = warm_start(model, saved.config, saved.state_dict)
         log(f"warm start from {cfg.init_from}" + (f" (new input channels {', '.join(added)}, zero weights)"

@@ -85,6 +85,11 @@ class Throughput(Callback):
         return self.samples / self.seconds if self.seconds else float("nan")
 
 
+def resumes(out_dir: str | Path, resume: bool = True) -> bool:
+    """Whether :func:`fit` into ``out_dir`` continues from its ``checkpoints/last.ckpt``."""
+    return resume and (Path(out_dir) / "checkpoints" / "last.ckpt").exists()
+
+
 def fit(module: L.LightningModule, train_loader, val_loader, cfg: TrainConfig, out_dir: str | Path,
         resume: bool = True) -> FitResult:
     """Train ``module`` (see module docstring); returns where the best weights are and how it went."""
@@ -108,7 +113,7 @@ def fit(module: L.LightningModule, train_loader, val_loader, cfg: TrainConfig, o
         num_sanity_val_steps=0,
     )
     last = out / "checkpoints" / "last.ckpt"
-    resuming = resume and last.exists()
+    resuming = resumes(out, resume)
     earlier = out / "metrics.before-resume.csv"
     if resuming and (out / "metrics.csv").exists():
         # the CSV logger starts a new file: keep the earlier epochs and merge them back below

@@ -12,6 +12,8 @@ potential exactly on the same view.
 
 from __future__ import annotations
 
+from itertools import permutations, product
+
 import torch
 import torch.nn.functional as F
 
@@ -34,6 +36,13 @@ def random_shifts(n: int, max_shift: float, generator: torch.Generator | None = 
     return (2 * torch.rand(n, 3, generator=generator, dtype=dtype) - 1) * max_shift
 
 
+# The 48 symmetries of a centred cube: (axis permutation, axis reflections), in an order where the
+# first 1, 8 and 48 are subgroups (identity; the reflections; all).  As a matrix acting on
+# coordinates: R[i, perm[i]] = -1 if flips[i] else 1.
+CUBE_OPS: list[tuple[tuple[int, int, int], tuple[bool, bool, bool]]] = [
+    (perm, flips) for perm in permutations(range(3)) for flips in product((False, True), repeat=3)]
+
+
 def lattice_motions(n: int, max_shift: float, spacing: float, generator: torch.Generator | None = None,
                     dtype=torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
     """``(R (n, 3, 3), t (n, 3))``: ``R`` one of the 48 symmetries of the cube (signed permutations
@@ -41,8 +50,9 @@ def lattice_motions(n: int, max_shift: float, spacing: float, generator: torch.G
     ``t`` a whole number of ``spacing`` steps per axis, at most ``max_shift``.  A centred view of a
     stored grid's spacing and size parity then lands on stored points only: the resampled grids
     are the stored values, without the smoothing of interpolating between points."""
-    perms = torch.stack([torch.randperm(3, generator=generator) for _ in range(n)])
-    signs = torch.randint(0, 2, (n, 3), generator=generator).to(dtype) * 2 - 1
+    picks = torch.randint(len(CUBE_OPS), (n,), generator=generator).tolist()
+    perms = torch.tensor([CUBE_OPS[i][0] for i in picks])
+    signs = 1 - 2 * torch.tensor([CUBE_OPS[i][1] for i in picks], dtype=dtype)
     R = torch.zeros(n, 3, 3, dtype=dtype)
     R.scatter_(2, perms[:, :, None], signs[:, :, None])
     steps = int(max_shift / spacing + 1e-9)
