@@ -7,7 +7,7 @@ import pytest
 import torch
 from rdkit import Chem
 
-from hohenberg.graph.dataset import GraphDataset, table_graphs
+from hohenberg.graph.dataset import GraphDataset, table_graphs, take_graphs
 from hohenberg.graph.features import (BLOCKS, FEATURE_SETS, FEATURIZER_VERSION, N_ATOM_FEATURES, atom_features,
                                       bond_features, feature_columns, feature_names)
 from hohenberg.graph.views import complete_edges, radius_edges
@@ -81,9 +81,9 @@ def test_views_of_water():
 
 
 def test_graph_cache_round_trip(qm9_table, tmp_path):
-    rows = np.arange(30)
+    rows = np.array([7, 3, 30, 29, 100, 0])
     ds, cached = table_graphs(qm9_table, rows, 5.0, tmp_path)
-    assert not cached and len(ds) == 30
+    assert not cached and len(ds) == len(rows)
     files = list(tmp_path.glob("graphs-*.pt"))
     assert len(files) == 1
     # the cache is plain tensors and text: it loads without unpickling anything
@@ -91,13 +91,34 @@ def test_graph_cache_round_trip(qm9_table, tmp_path):
     assert payload["format"] == 1
     again, cached = table_graphs(qm9_table, rows, 5.0, tmp_path)
     assert cached
+    direct, _ = table_graphs(qm9_table, rows, 5.0)  # no cache: only these rows are built
     for key in ("x", "z", "pos", "y", "bond_index", "bond_attr", "radius_index", "complete_index"):
-        assert torch.equal(getattr(ds._data, key), getattr(again._data, key), ), key
-    assert again.provenance["fingerprint"] == ds.provenance["fingerprint"]
-    assert sum(again.provenance["bond_sources"].values()) == 30
-    # another selection of rows is another cache entry
-    table_graphs(qm9_table, np.arange(10), 5.0, tmp_path)
-    assert len(list(tmp_path.glob("graphs-*.pt"))) == 2
+        assert torch.equal(getattr(ds._data, key), getattr(again._data, key)), key
+        assert torch.equal(getattr(direct._data, key), getattr(again._data, key)), key
+        assert torch.equal(direct.slices[key], again.slices[key]), key
+    assert again.provenance["fingerprint"] == ds.provenance["fingerprint"] == direct.provenance["fingerprint"]
+    assert again.provenance["ids"] == [str(qm9_table.ids[i]) for i in rows]
+    # the cache holds the whole table: another selection of rows is sliced from the same file
+    other, cached = table_graphs(qm9_table, np.arange(10), 5.0, tmp_path)
+    assert cached and len(other) == 10 and len(list(tmp_path.glob("graphs-*.pt"))) == 1
+    assert sum(other.provenance["bond_sources"].values()) == len(qm9_table)
+
+
+def test_parallel_build_equals_serial(qm9_table):
+    from hohenberg.graph.dataset import build_graphs, build_graphs_parallel, _targets_of
+
+    rows = np.arange(len(qm9_table))
+    mols = list(qm9_table.take(rows))
+    y = _targets_of(qm9_table, rows)
+    serial = build_graphs(mols, 5.0, y)
+    reps = 2
+    par = build_graphs_parallel(mols * reps, 5.0, np.tile(y, (reps, 1)), {}, workers=2, chunk=97)
+    assert len(par) == reps * len(mols)
+    for k in (0, reps - 1):
+        part = take_graphs(par, np.arange(k * len(mols), (k + 1) * len(mols)))
+        for key in serial.slices:
+            assert torch.equal(getattr(serial._data, key), getattr(part._data, key), ), key
+            assert torch.equal(serial.slices[key], part.slices[key]), key
 
 
 def test_graph_of_a_table_molecule(qm9_table):

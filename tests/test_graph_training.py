@@ -67,6 +67,44 @@ def test_fit_writes_metrics_checkpoints_and_resumes(data, tmp_path):
     assert res2.clock_s > 0 and res.clock_s != res.clock_s  # NaN without max_time
 
 
+def test_resumed_run_equals_uninterrupted_run(data, tmp_path):
+    """Weights, optimiser and scheduler after 2 + 2 epochs (a fresh module, fresh loaders and a
+    reseeded process in between) are exactly those of 4 epochs in one run: the checkpoint carries
+    the random state, including the loader's batch order."""
+    cfg = TrainConfig(max_epochs=4, batch_size=16, accelerator="cpu", patience=50)
+    fit(_task(data), *_loaders(data), cfg, tmp_path / "straight")
+    fit(_task(data), *_loaders(data), TrainConfig(**{**cfg.to_dict(), "max_epochs": 2}), tmp_path / "split")
+    torch.manual_seed(1234)  # a new process would start from another global state
+    np.random.seed(99)
+    fit(_task(data, seed=7), *_loaders(data), cfg, tmp_path / "split")
+    a = torch.load(tmp_path / "straight" / "checkpoints" / "last.ckpt", weights_only=True)
+    b = torch.load(tmp_path / "split" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert a["epoch"] == b["epoch"] and a["global_step"] == b["global_step"] == 4 * 4
+    for k, v in a["state_dict"].items():
+        assert torch.equal(v, b["state_dict"][k]), k
+    sa, sb = a["optimizer_states"][0]["state"], b["optimizer_states"][0]["state"]
+    assert all(torch.equal(sa[i]["exp_avg_sq"], sb[i]["exp_avg_sq"]) for i in sa)
+    assert a["lr_schedulers"] == b["lr_schedulers"]
+    # and the random state really matters: without it the batch order of epochs 3-4 differs
+    fit(_task(data), *_loaders(data), TrainConfig(**{**cfg.to_dict(), "max_epochs": 2}), tmp_path / "norng")
+    ck = torch.load(tmp_path / "norng" / "checkpoints" / "last.ckpt", weights_only=True)
+    ck["callbacks"] = {k: v for k, v in ck["callbacks"].items() if not k.startswith("ResumeState")}
+    torch.save(ck, tmp_path / "norng" / "checkpoints" / "last.ckpt")
+    fit(_task(data), *_loaders(data), cfg, tmp_path / "norng")
+    c = torch.load(tmp_path / "norng" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert not all(torch.equal(v, c["state_dict"][k]) for k, v in a["state_dict"].items())
+
+
+def test_progress_lines_name_epoch_losses_throughput_and_eta(data, tmp_path):
+    lines = []
+    fit(_task(data), *_loaders(data), TrainConfig(max_epochs=2, batch_size=16, accelerator="cpu", max_time_s=600),
+        tmp_path, progress=lines.append)
+    assert len(lines) == 2 and lines[0].startswith("epoch 1/2") and lines[1].startswith("epoch 2/2")
+    for key in ("train_loss", "val_loss", "homo_meV", "U0_meV", "molecules/s", "ETA"):
+        assert key in lines[0], key
+    assert lines[1].endswith("ETA 0:00:00")
+
+
 def test_early_stopping_and_best_weights_restored(data, tmp_path):
     # lr 0: validation never improves after the first epoch, so patience 2 stops at epoch 3
     task = _task(data)

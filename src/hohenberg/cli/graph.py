@@ -40,7 +40,7 @@ def train_graph(
     features: Annotated[str, typer.Option(help="Atom feature set: element | basic | gasteiger | gilmer.")] = "gasteiger",
     views: Annotated[str, typer.Option(help="Comma-separated graph views: bond, radius, complete "
                                             "(several only with --model attention).")] = "radius",
-    targets: Annotated[str, typer.Option(help="Comma-separated targets, unit in the name.")] = "homo_eV,lumo_eV,gap_eV,U0_eV",
+    targets: Annotated[str, typer.Option(help="Comma-separated targets, unit in the name, or 'all' (the 13 QM9 targets).")] = "homo_eV,lumo_eV,gap_eV,U0_eV",
     encoder: Annotated[str, typer.Option(help="Encoder of every view for --model attention: mpnn | gin | schnet.")] = "schnet",
     selection: Annotated[str, typer.Option(help="--model attention: soft (mix) or hard (learned selection).")] = "soft",
     hidden: Annotated[int, typer.Option(help="Hidden width.")] = 64,
@@ -58,7 +58,11 @@ def train_graph(
     patience: Annotated[int, typer.Option(help="Early stopping: epochs without validation improvement.")] = 20,
     batch_size: Annotated[int, typer.Option(help="Molecules per batch.")] = 32,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 5e-4,
+    lr_schedule: Annotated[str, typer.Option(help="plateau (halve when validation stalls) | cosine (warm-up, then decay over --epochs).")] = "plateau",
     ensemble: Annotated[int, typer.Option(help="Ensemble members (seeds seed..seed+N-1); >= 2 gives uncertainties.")] = 1,
+    member: Annotated[Optional[int], typer.Option(help="Train only member K of the ensemble (run several in parallel; "
+                                                       "a final run without --member tests them all).")] = None,
+    graph_workers: Annotated[int, typer.Option(help="Processes that build the graphs of the table (once; then cached).")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the first member.")] = 0,
     split_seed: Annotated[int, typer.Option(help="Seed of the standard split.")] = 0,
     accelerator: Annotated[str, typer.Option(help="Lightning accelerator: auto | cpu | gpu.")] = "auto",
@@ -70,12 +74,15 @@ def train_graph(
 ) -> None:
     """Train a graph model (or an ensemble) on a QM9 table; writes weights, metrics, parity and learning curves."""
     from hohenberg.graph.models import GraphModelConfig
+    from hohenberg.datasets.qm9 import TARGETS
     from hohenberg.graph.run import GraphRunConfig, train_graph_model
+    from hohenberg.training.lightning_module import SCHEDULES
     from hohenberg.training.trainer import TrainConfig
 
     table = _load_table(table_path)
     try:
-        mcfg = GraphModelConfig(model=model, features=features, views=_csv(views), targets=_csv(targets),
+        mcfg = GraphModelConfig(model=model, features=features, views=_csv(views),
+                                targets=TARGETS if targets == "all" else _csv(targets),
                                 hidden=hidden, layers=layers, readout=readout, encoder=encoder,
                                 selection=selection, cutoff=cutoff, bond_lengths=bond_lengths,
                                 extensive_readout="atomwise" if atomwise else "pooled", environment=environment)
@@ -84,13 +91,26 @@ def train_graph(
     missing = [t for t in mcfg.targets if t not in table.properties]
     if missing:
         raise InputError(table_path, f"table has no column(s) {', '.join(missing)}")
+    if lr_schedule not in SCHEDULES:
+        raise InputError(None, f"--lr-schedule must be one of {', '.join(SCHEDULES)}, not {lr_schedule!r}")
+    if member is not None and not 0 <= member < ensemble:
+        raise InputError(None, f"--member must be between 0 and --ensemble - 1 ({ensemble - 1}), not {member}")
     tcfg = TrainConfig(max_epochs=epochs, max_time_s=max_time, patience=patience, batch_size=batch_size, lr=lr,
-                       seed=seed, accelerator=accelerator, devices=int(devices) if devices.isdigit() else devices,
+                       lr_schedule=lr_schedule, seed=seed, accelerator=accelerator, devices=int(devices) if devices.isdigit() else devices,
                        strategy=strategy)
     run = GraphRunConfig(mcfg, tcfg, n_train, n_val, n_test, split_seed, ensemble)
     cache_dir = cache if cache is not None else table_path.with_name(table_path.name + ".graphs")
     summary = train_graph_model(table, run, out, cache_dir, resume=not fresh,
-                                log=(lambda s: None) if json_out else (lambda s: err_console.print(s, highlight=False)))
+                                log=(lambda s: None) if json_out else (lambda s: err_console.print(s, highlight=False)),
+                                only_member=member, graph_workers=graph_workers)
+    if member is not None:
+        if json_out:
+            print_json(summary)
+        else:
+            f = summary["fit"]
+            console.print(f"member {member}: {f['epochs']} epochs, {f['wall_s']:.0f} s, best val_loss "
+                          f"{f['best_val_loss']:.4f}; wrote {out}/member_{member}.pt")
+        return
     if json_out:
         print_json(summary)
         return

@@ -76,8 +76,13 @@ def fit_scaler(model: torch.nn.Module, ds: GraphDataset, idx: np.ndarray) -> Non
 
 def train_graph_model(table: MoleculeTable, cfg: GraphRunConfig, out_dir: str | Path,
                       cache_dir: str | Path | None = None, resume: bool = True,
-                      log: Callable[[str], None] = lambda s: None) -> dict:
-    """Train ``cfg.ensemble`` members, measure them on the test rows, write the model directory."""
+                      log: Callable[[str], None] = lambda s: None, only_member: int | None = None,
+                      graph_workers: int = 1) -> dict:
+    """Train ``cfg.ensemble`` members, measure them on the test rows, write the model directory.
+
+    Members already written (``member_<k>.pt`` with the same configuration and seed) are loaded,
+    not trained again.  ``only_member=k`` trains member k alone and returns its fit record
+    without testing, so that members can train in parallel processes into one directory."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     mcfg, tcfg = cfg.model, cfg.train
@@ -85,7 +90,7 @@ def train_graph_model(table: MoleculeTable, cfg: GraphRunConfig, out_dir: str | 
     order = np.concatenate([rows["train"], rows["val"], rows["test"]])
     t0 = time.perf_counter()
     full, cached = table_graphs(table, order, mcfg.cutoff, cache_dir,
-                                progress=lambda i, n: log(f"graphs {i}/{n}"))
+                                progress=lambda i, n: log(f"graphs {i}/{n}"), workers=graph_workers)
     graph_s = time.perf_counter() - t0
     ds = full.select(mcfg.features, mcfg.targets, views_needed(mcfg))
     n_tr, n_va = len(rows["train"]), len(rows["val"])
@@ -98,18 +103,26 @@ def train_graph_model(table: MoleculeTable, cfg: GraphRunConfig, out_dir: str | 
         "train_config": tcfg.to_dict(),
     }
     members, fits = [], []
-    for k in range(cfg.ensemble):
+    for k in (range(cfg.ensemble) if only_member is None else [only_member]):
         seed = tcfg.seed + k
+        done = _finished_member(out / f"member_{k}.pt", mcfg, tcfg, seed)
+        if done is not None:  # trained earlier (e.g. by a parallel `--member k` run): reuse it
+            log(f"member {k}: trained earlier ({done[1]['epochs']} epochs), loaded from member_{k}.pt")
+            members.append(done[0])
+            fits.append(done[1])
+            continue
         torch.manual_seed(seed)
         model = build_model(mcfg)
         fit_scaler(model, ds, idx["train"])
-        task = RegressionTask(model, mcfg.targets, OptimConfig(lr=tcfg.lr, weight_decay=tcfg.weight_decay, loss=tcfg.loss))
+        task = RegressionTask(model, mcfg.targets, OptimConfig(lr=tcfg.lr, weight_decay=tcfg.weight_decay, loss=tcfg.loss,
+                                                                   schedule=tcfg.lr_schedule))
         mcfg_k = TrainConfig(**{**tcfg.to_dict(), "seed": seed})
         g = torch.Generator().manual_seed(seed)
         train_loader = DataLoader(ds[torch.as_tensor(idx["train"])], batch_size=tcfg.batch_size, shuffle=True,
                                   num_workers=tcfg.num_workers, generator=g)
         val_loader = _loader(ds, idx["val"], 256)
-        res = fit(task, train_loader, val_loader, mcfg_k, out / f"member_{k}", resume=resume)
+        res = fit(task, train_loader, val_loader, mcfg_k, out / f"member_{k}", resume=resume,
+                  progress=lambda line, k=k: log(f"member {k}: {line}"))
         log(f"member {k}: {res.epochs} epochs, {res.wall_s:.0f} s, {res.train_molecules_per_s:.0f} molecules/s, "
             f"best val_loss {res.best_val_loss:.4f}")
         fits.append({"member": k, "seed": seed, "epochs": res.epochs, "wall_s": round(res.wall_s, 1),
@@ -118,6 +131,8 @@ def train_graph_model(table: MoleculeTable, cfg: GraphRunConfig, out_dir: str | 
         save_model_file(out / f"member_{k}.pt", "graph", mcfg.to_dict(), model.state_dict(),
                         provenance | {"seed": seed, "fit": fits[-1]})
         members.append(model.eval())
+    if only_member is not None:
+        return {"member": only_member, "fit": fits[-1], "provenance": provenance}
     pred = predict_ensemble(members, ds[torch.as_tensor(idx["test"])])
     y = _y_of(ds, idx["test"])
     errors = {t: error_summary(t, y[:, j], pred["mean"][:, j]) for j, t in enumerate(mcfg.targets)}
@@ -133,6 +148,20 @@ def train_graph_model(table: MoleculeTable, cfg: GraphRunConfig, out_dir: str | 
     write_predictions(out / "test_predictions.csv", full.provenance["ids"][n_tr + n_va:], mcfg.targets, pred, y)
     _figures(out, mcfg, pred, y, cfg.ensemble)
     return summary
+
+
+def _finished_member(path: Path, mcfg: GraphModelConfig, tcfg: TrainConfig, seed: int):
+    """``(model, fit record)`` of a member file written with this configuration and seed, else None."""
+    if not path.is_file():
+        return None
+    saved = load_model_file(path)
+    train = saved.provenance.get("train_config", {})
+    same_train = {k: v for k, v in train.items() if k != "seed"} == {k: v for k, v in tcfg.to_dict().items() if k != "seed"}
+    if saved.config != mcfg.to_dict() or saved.provenance.get("seed") != seed or not same_train:
+        return None
+    model = build_model(mcfg)
+    model.load_state_dict(saved.state_dict)
+    return model.eval(), saved.provenance["fit"]
 
 
 def _y_of(ds: GraphDataset, idx: np.ndarray) -> np.ndarray:

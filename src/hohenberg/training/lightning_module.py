@@ -11,6 +11,7 @@ Validation logs ``val_loss`` and the MAE of every target in report units
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,39 @@ class OptimConfig:
     loss: str = "l1"  # "l1" (what MAE rewards) or "mse"
     lr_factor: float = 0.5  # ReduceLROnPlateau on val_loss
     lr_patience: int = 5
+    schedule: str = "plateau"  # "plateau", or "cosine": warm-up, then cosine decay over the epoch budget
+    warmup_fraction: float = 0.01
+    final_lr_fraction: float = 0.01
+
+    def __post_init__(self):
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown learning-rate schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
+
+
+SCHEDULES = ("plateau", "cosine")
+
+
+def cosine_factor(step: int, total: int, warmup_fraction: float = 0.01, final_fraction: float = 0.01) -> float:
+    """Learning-rate multiplier at ``step`` of ``total``: linear warm-up over the first
+    ``warmup_fraction`` of the steps, then a cosine from 1 down to ``final_fraction``."""
+    warm = max(1, int(total * warmup_fraction))
+    if step < warm:
+        return (step + 1) / warm
+    t = min(1.0, (step - warm) / max(1, total - warm))
+    return final_fraction + (1 - final_fraction) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def adam_with_schedule(params, optim: OptimConfig, total_steps: int | None = None) -> dict:
+    """Lightning's optimiser dict for ``optim.schedule``: :func:`adam_on_plateau`, or Adam with
+    :func:`cosine_factor` stepped every batch over ``total_steps`` (the whole epoch budget, so
+    that a run with a fixed number of epochs ends at the small final rate)."""
+    if optim.schedule == "plateau":
+        return adam_on_plateau(params, optim)
+    opt = torch.optim.Adam(params, lr=optim.lr, weight_decay=optim.weight_decay)
+    total = max(1, int(total_steps or 1))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: cosine_factor(step, total, optim.warmup_fraction, optim.final_lr_fraction))
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
 
 def adam_on_plateau(params, optim: OptimConfig) -> dict:
@@ -98,4 +132,5 @@ class RegressionTask(L.LightningModule):
         return self.model(batch).detach()
 
     def configure_optimizers(self):
-        return adam_on_plateau(self.parameters(), self.optim)
+        total = self.trainer.estimated_stepping_batches if self.optim.schedule != "plateau" else None
+        return adam_with_schedule(self.parameters(), self.optim, total)

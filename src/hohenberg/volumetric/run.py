@@ -105,7 +105,8 @@ def train_volumetric(store: str | Path, table, cfg: VolumetricRunConfig, out_dir
         batch_size = plan.batch_size
         log(f"--max-memory {cfg.max_memory}: batch size {batch_size} "
             f"({plan.per_sample_bytes / 2**20:.1f} MiB activations per sample)")
-    task = RegressionTask(model, mcfg.targets, OptimConfig(lr=tcfg.lr, weight_decay=tcfg.weight_decay, loss=tcfg.loss))
+    task = RegressionTask(model, mcfg.targets, OptimConfig(lr=tcfg.lr, weight_decay=tcfg.weight_decay, loss=tcfg.loss,
+                                                                   schedule=tcfg.lr_schedule))
     g = torch.Generator().manual_seed(tcfg.seed)
     train_loader = DataLoader(data["train"], batch_size=batch_size, shuffle=True, generator=g,
                               collate_fn=ViewCollate(mcfg.view, augment=cfg.augment), num_workers=tcfg.num_workers,
