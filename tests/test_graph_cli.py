@@ -93,9 +93,47 @@ def test_predict_xyz_file_and_errors(trained, tmp_path, qm9_xyz_dir):
     res = _run("predict", out, qm9_xyz_dir / "dsgdb9nsd_000003.xyz", "--json")  # water (QM9 B3LYP geometry)
     payload = json.loads(res.stdout)
     assert payload["molecules"][0]["formula"] == "H2O" and not payload["warnings"]
-    with pytest.raises(InputError, match="outside the model's training elements"):
+    with pytest.raises(InputError, match="element.s. Cl never seen in training"):
         _run("predict", out, "CCCl")
     with pytest.raises(InputError, match="no member_"):
         _run("predict", tmp_path, "CCO")
     with pytest.raises(InputError, match="unknown view"):
         _run("train-graph", trained[0], "--out", tmp_path / "m", "--views", "ring")
+
+
+def test_packaged_model_card_calibration_checksums_and_slice(trained, qm9_table, tmp_path):
+    """package_model: the card's slice MAE is what prediction from the slice file gives; sigmas are
+    calibrated on validation molecules; a changed weight file is refused."""
+    import hohenberg
+    from hohenberg.graph.ship import package_model
+
+    table, out, _ = trained
+    dest = tmp_path / "shipped"
+    card = package_model(out, qm9_table, dest, command="hohenberg train graph ...", hardware="test machine",
+                         slice_path=dest / "test_slice.npz", slice_size=12)
+    assert set(card["targets"]) == set(TARGETS) and card["members"] == 2
+    assert card["split"]["sizes"] == {"train": 251, "val": 23, "test": 25}
+    for t in TARGETS:
+        assert card["calibration"][t]["a"] > 0
+        assert 0 <= card["test_coverage"][t]["within_1_sigma"] <= card["test_coverage"][t]["within_2_sigma"] <= 1
+    assert (dest / "MODEL_CARD.md").read_text().count("meV") >= 3
+    model = hohenberg.load_model(dest)
+    from hohenberg.molecules.table import MoleculeTable
+
+    sl = MoleculeTable.load(dest / "test_slice.npz")
+    df = model.predict(list(sl))
+    for t in TARGETS:
+        mae = np.abs(df[t].to_numpy() - sl.properties[t]).mean()
+        assert mae == pytest.approx(card["test_slice"]["mae_target_unit"][t], rel=1e-9)
+        # calibrated sigma = sqrt((a s)^2 + b^2) >= b > 0 for every molecule
+        assert (df[f"{t}_std"] >= card["calibration"][t]["b"] - 1e-12).all()
+    res = _run("predict", "--model", dest, "CCO", "--json")
+    payload = json.loads(res.stdout)
+    assert payload["uncertainty"].startswith("calibrated") and payload["molecules"][0]["geometry"].startswith("RDKit")
+    with open(dest / "member_1.pt", "r+b") as fh:  # one flipped byte
+        fh.seek(200)
+        byte = fh.read(1)
+        fh.seek(200)
+        fh.write(bytes([byte[0] ^ 1]))
+    with pytest.raises(InputError, match="checksum differs"):
+        hohenberg.load_model(dest)

@@ -143,3 +143,23 @@ def test_xyz_molecule_without_smiles_gets_bonds_from_geometry():
     g, source = molecule_graph(water, cutoff=5.0)
     assert source == "geometry" and g.bond_index.shape[1] == 4
     assert GraphDataset.from_graphs([g], {}).provenance == {}
+
+
+def test_donor_acceptor_patterns_equal_rdkit_feature_factory(qm9_table):
+    from rdkit import Chem
+
+    from hohenberg.graph.features import _donors_acceptors, _feature_factory, prepare
+    from hohenberg.graph.molgraph import rdkit_of
+
+    mols = [prepare(rdkit_of(m)[0]) for m in qm9_table]
+    mols += [Chem.AddHs(Chem.MolFromSmiles(s)) for s in
+             ("CC(=O)Oc1ccccc1C(=O)O", "c1ccncc1", "NC(=O)N", "C[N+](C)(C)C", "CC(=O)[O-]", "c1cc[nH]c1", "OCC#N")]
+    n_donor = n_acceptor = 0
+    for mol in mols:
+        donors, acceptors = set(), set()
+        for feat in _feature_factory().GetFeaturesForMol(mol):
+            {"Donor": donors, "Acceptor": acceptors}.get(feat.GetFamily(), set()).update(feat.GetAtomIds())
+        assert _donors_acceptors(mol) == (donors, acceptors), Chem.MolToSmiles(mol)
+        n_donor += len(donors)
+        n_acceptor += len(acceptors)
+    assert n_donor > 50 and n_acceptor > 100  # the comparison saw both families

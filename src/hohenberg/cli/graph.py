@@ -18,7 +18,6 @@ from hohenberg.errors import InputError
 from hohenberg.models.metrics import report_unit, target_label
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
-QM9_ELEMENTS = {1: "H", 6: "C", 7: "N", 8: "O", 9: "F"}
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -192,54 +191,72 @@ def evaluate(
 
 
 def predict(
-    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="A directory written by `train graph`.")],
-    source: Annotated[str, typer.Argument(metavar="INPUT", help="A SMILES string, or an .xyz, .sdf or .smi file.")],
+    inputs: Annotated[list[str], typer.Argument(metavar="[MODEL_DIR] INPUT...",
+                                                help="SMILES strings or molecule files (.xyz, .extxyz, .sdf, .smi), "
+                                                     "optionally after a model directory from `train graph`.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="A shipped model (qm9) or a model directory.")] = "qm9",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the predictions as CSV here.")] = None,
+    workers: Annotated[int, typer.Option(help="Processes that build molecule graphs (for many molecules).")] = 1,
     json_out: JsonOpt = False,
 ) -> None:
-    """Predict the model's targets for new molecules, with the ensemble spread as uncertainty."""
-    from hohenberg.graph.dataset import build_graphs
-    from hohenberg.graph.run import load_members, predict_ensemble, views_needed, write_predictions
-    from hohenberg.molecules.formats import read_molecules
+    """Predict properties with calibrated uncertainty: the shipped QM9 model (13 targets) by default."""
+    from pathlib import Path as _Path
 
-    cfg, members, _ = load_members(model_dir)
-    mols = read_molecules(source)
-    if not mols:
-        raise InputError(source, "no molecules")
-    for m in mols:
-        bad = sorted({int(z) for z in m.numbers} - set(QM9_ELEMENTS))
-        if bad:
-            raise InputError(source, f"molecule {m.name or m.formula}: element(s) Z={bad} outside the model's "
-                                     "training elements (H, C, N, O, F)")
-    embedded = [m.name or m.formula for m in mols if m.info.get("geometry", "").startswith("rdkit")]
+    if len(inputs) >= 2 and _Path(inputs[0]).is_dir():
+        model, inputs = inputs[0], inputs[1:]
+    if workers < 1:
+        raise InputError(None, f"--workers must be at least 1, not {workers}")
+    from hohenberg.pretrained import as_molecules, load_model
+
+    predictor = load_model(model)
+    mols = []
+    for source in inputs:
+        got = as_molecules(source)
+        if not got:
+            raise InputError(source, "no molecules")
+        mols += got
+    df = predictor.predict(mols, workers=workers)
+    targets = predictor.targets
+    members = len(predictor.predictor.members)
     warnings = []
+    embedded = [m.name or m.formula for m in mols if m.info.get("geometry", "").startswith("rdkit")]
     if embedded:
         warnings.append(f"{len(embedded)} molecule(s) have RDKit (ETKDG + MMFF94) geometries; QM9 models expect "
                         "B3LYP/6-31G(2df,p) geometries, so 3D models may be off by more than their test error")
-    if len(members) < 2:
+    if members < 2:
         warnings.append("single-member model: no uncertainty (train with --ensemble N, N >= 2)")
-    ds = build_graphs(mols, cfg.cutoff).select(cfg.features, (), views_needed(cfg))
-    pred = predict_ensemble(members, ds)
-    results = []
-    for i, m in enumerate(mols):
-        row = {"name": m.name, "formula": m.formula, "smiles": m.info.get("smiles", "")}
-        for j, t in enumerate(cfg.targets):
-            row[t] = float(pred["mean"][i, j])
-            row[f"{t}_std"] = float(pred["std"][i, j])
-        if pred["attention"] is not None:
-            row["attention"] = {v: float(pred["attention"][i, k]) for k, v in enumerate(cfg.views)}
-        results.append(row)
+    calibrated = bool(predictor.predictor.calibration)
+    payload = {
+        "model": str(model), "model_type": predictor.predictor.config.model, "ensemble": members,
+        "uncertainty": ("calibrated standard deviation (validation split), same unit as the value" if calibrated
+                        else "standard deviation over ensemble members (same unit as the value), not calibrated"),
+        "energies": predictor.card.get("energies", ""), "warnings": warnings,
+        "molecules": [{**{k: v for k, v in row.items() if k != "warnings"},
+                       "warnings": [w for w in row["warnings"].split("; ") if w]} for row in df.to_dict("records")],
+    }
     if out is not None:
-        write_predictions(out, [m.name or m.formula for m in mols], cfg.targets, pred, None)
-    payload = {"model_dir": str(model_dir), "model": cfg.model, "ensemble": len(members),
-               "uncertainty": "standard deviation over ensemble members (same units as the value)",
-               "warnings": warnings, "molecules": results}
+        from hohenberg.fileio import atomic_open
+
+        with atomic_open(out, "w") as fh:
+            df.to_csv(fh, index=False)
     for w in warnings:
         err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
     if json_out:
         print_json(payload)
         return
-    cols = ["molecule"] + [f"{target_label(t)} ({t.rsplit('_', 1)[-1]})" for t in cfg.targets]
-    rows = [[r["name"] or r["formula"]] + [f"{r[t]:.4f} ± {r[f'{t}_std']:.4f}" if np.isfinite(r[f'{t}_std'])
-                                           else f"{r[t]:.4f}" for t in cfg.targets] for r in results]
-    print_table(f"{cfg.model} predictions (ensemble of {len(members)})", cols, rows)
+    shown = payload["molecules"][:10]
+    for mol in shown:
+        rows = []
+        for t in targets:
+            sd = mol[f"{t}_std"]
+            rows.append((target_label(t), f"{mol[t]:.4f}", f"± {sd:.4f}" if np.isfinite(sd) else "-", t.rsplit("_", 1)[-1]))
+        print_table(f"{mol['name'] or mol['formula']} ({mol['formula']}); geometry: {mol['geometry']}",
+                    ["target", "value", "sigma", "unit"], rows)
+        for w in mol["warnings"]:
+            console.print(f"[yellow]outside the training domain:[/] {w}", highlight=False)
+    if len(payload["molecules"]) > len(shown):
+        console.print(f"... {len(payload['molecules']) - len(shown)} more molecules: use --out FILE.csv or --json")
+    if payload["energies"]:
+        console.print(payload["energies"], highlight=False)
+    console.print(f"model {model}: {payload['model_type']}, ensemble of {members}; sigma: {payload['uncertainty']}",
+                  highlight=False)

@@ -17,7 +17,6 @@ from hohenberg.datasets.qm9 import TARGETS
 from hohenberg.fileio import atomic_write
 from hohenberg.models.metrics import report_unit, target_label
 from hohenberg.molecules.table import MoleculeTable
-from hohenberg.training.baseline import run_baseline
 
 app = typer.Typer(help="Train models and measure them on the test split.", no_args_is_help=True)
 app.command("subgraph")(train_subgraph)
@@ -35,6 +34,8 @@ def baseline(
     json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")] = False,
 ) -> None:
     """Per-element linear baseline (counts of H, C, N, O, F -> target): test MAE for all 13 targets."""
+    from hohenberg.training.baseline import run_baseline
+
     table = MoleculeTable.load(table_path)
     result = run_baseline(table, TARGETS, seed=seed, n_train=n_train)
     payload = result.to_json()

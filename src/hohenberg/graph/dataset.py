@@ -106,15 +106,21 @@ def _targets_of(table: MoleculeTable, rows: np.ndarray) -> np.ndarray:
 def build_graphs(molecules: Sequence[Molecule], cutoff: float = 5.0, targets: np.ndarray | None = None,
                  provenance: dict | None = None, progress=None) -> GraphDataset:
     """Graphs of ``molecules`` (``targets``: (n, 13) or None -> NaN)."""
+    from rdkit import RDLogger
+
     graphs, sources = [], Counter()
     y = np.full((len(molecules), len(TARGETS)), np.nan) if targets is None else targets
     t0 = time.perf_counter()
-    for i, mol in enumerate(molecules):
-        g, source = molecule_graph(mol, cutoff, y[i])
-        graphs.append(g)
-        sources[source] += 1
-        if progress is not None and (i + 1) % 1000 == 0:
-            progress(i + 1, len(molecules))
+    RDLogger.DisableLog("rdApp.*")  # template mismatches are handled by the fallbacks; stay quiet
+    try:
+        for i, mol in enumerate(molecules):
+            g, source = molecule_graph(mol, cutoff, y[i])
+            graphs.append(g)
+            sources[source] += 1
+            if progress is not None and (i + 1) % 1000 == 0:
+                progress(i + 1, len(molecules))
+    finally:
+        RDLogger.EnableLog("rdApp.*")
     prov = dict(provenance or {})
     prov.update({"n_molecules": len(molecules), "cutoff_angstrom": cutoff,
                  "featurizer_version": FEATURIZER_VERSION, "targets": list(TARGETS),
@@ -164,9 +170,6 @@ def concat_graphs(parts: Sequence[GraphDataset], provenance: dict) -> GraphDatas
 
 
 def _build_chunk(args) -> tuple[dict, dict, dict]:
-    from rdkit import RDLogger
-
-    RDLogger.DisableLog("rdApp.*")
     molecules, cutoff, targets = args
     torch.set_num_threads(1)
     ds = build_graphs(molecules, cutoff, targets)
@@ -208,8 +211,6 @@ def table_graphs(table: MoleculeTable, rows: np.ndarray | None = None, cutoff: f
     Provenance records the table's source, the fingerprint of the rows, cutoff, featurizer
     version and how bonds were found.
     """
-    from rdkit import RDLogger
-
     all_rows = np.arange(len(table))
     rows = all_rows if rows is None else np.asarray(rows, dtype=np.int64)
     path = None
@@ -221,14 +222,10 @@ def table_graphs(table: MoleculeTable, rows: np.ndarray | None = None, cutoff: f
     if cached:
         ds = GraphDataset.load(path)
     else:
-        RDLogger.DisableLog("rdApp.*")  # template mismatches are handled by the fallbacks; stay quiet
-        try:
-            sub = table.take(build_rows)
-            ds = build_graphs_parallel(list(sub), cutoff, _targets_of(table, build_rows),
-                                       {"table_meta": dict(table.meta), "fingerprint": table_fingerprint(table, build_rows),
-                                        "ids": [str(i) for i in sub.ids]}, workers, progress)
-        finally:
-            RDLogger.EnableLog("rdApp.*")
+        sub = table.take(build_rows)
+        ds = build_graphs_parallel(list(sub), cutoff, _targets_of(table, build_rows),
+                                   {"table_meta": dict(table.meta), "fingerprint": table_fingerprint(table, build_rows),
+                                    "ids": [str(i) for i in sub.ids]}, workers, progress)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             ds.save(path)

@@ -1,0 +1,61 @@
+"""The training domain of a molecular model, and what a prediction outside it gets.
+
+A model trained on QM9 has seen neutral, closed-shell molecules of H, C, N, O and F with at most
+nine heavy atoms.  An element it never saw has no learned embedding, so such a molecule is
+refused.  A larger, charged or open-shell molecule can still be represented (the graph has no
+size limit; charge and spin are not inputs), so it is answered with a warning that says why the
+numbers are less reliable than the test error suggests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from hohenberg.datasets.qm9 import ELEMENTS as QM9_ELEMENTS
+from hohenberg.errors import InputError
+from hohenberg.molecules.molecule import Molecule
+from hohenberg.units import symbol
+
+
+@dataclass(frozen=True)
+class Domain:
+    """What the training molecules covered."""
+
+    elements: tuple[int, ...] = QM9_ELEMENTS
+    max_heavy_atoms: int = 9
+    charges: tuple[int, ...] = (0,)
+    spins: tuple[int, ...] = (0,)
+    description: str = field(default="QM9: neutral closed-shell molecules of H, C, N, O, F, up to 9 heavy atoms")
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Domain:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+def domain_warnings(mol: Molecule, domain: Domain) -> list[str]:
+    """Why ``mol`` lies outside ``domain`` though the model can represent it (empty: inside)."""
+    out = []
+    heavy = int((mol.numbers > 1).sum())
+    if heavy > domain.max_heavy_atoms:
+        out.append(f"{heavy} heavy atoms, more than the {domain.max_heavy_atoms} of any training molecule: "
+                   "an extrapolation, errors may be several times the test MAE")
+    if mol.charge not in domain.charges:
+        out.append(f"charge {mol.charge:+d}: the model saw neutral molecules only and does not take the "
+                   "charge as input; the values are not those of this ion")
+    if mol.spin not in domain.spins:
+        out.append(f"spin 2S={mol.spin}: the model saw closed-shell molecules only; the values are not "
+                   "those of this open-shell state")
+    return out
+
+
+def check_representable(mol: Molecule, domain: Domain, where: str) -> None:
+    """Refuse ``mol`` (an :class:`InputError` naming it) if it has an element the model never saw."""
+    bad = sorted({int(z) for z in mol.numbers} - set(domain.elements))
+    if bad:
+        names = ", ".join(symbol(z) for z in bad)
+        allowed = ", ".join(symbol(z) for z in domain.elements)
+        raise InputError(where, f"molecule {mol.name or mol.formula}: element(s) {names} never seen in training "
+                                f"(the model knows {allowed}); no prediction")

@@ -1,0 +1,108 @@
+"""A trained graph ensemble ready to answer: molecules in, values with calibrated sigmas out.
+
+:class:`EnsemblePredictor` holds the members, the per-target sigma calibration
+(:mod:`hohenberg.models.calibration`) and the training :class:`~hohenberg.graph.domain.Domain`.
+It is what ``hohenberg predict`` and :func:`hohenberg.load_model` use; a model directory written
+by ``hohenberg train graph`` loads as one too (without calibration, sigma is the raw spread).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hohenberg.errors import InputError
+from hohenberg.graph.domain import Domain, check_representable, domain_warnings
+from hohenberg.models.calibration import SigmaCalibration
+from hohenberg.molecules.molecule import Molecule
+
+CARD = "card.json"
+
+
+@dataclass
+class Predictions:
+    """Per molecule (rows) and target (columns): ensemble mean, raw spread, calibrated sigma."""
+
+    targets: tuple[str, ...]
+    mean: np.ndarray
+    spread: np.ndarray
+    sigma: np.ndarray
+    warnings: list[list[str]] = field(default_factory=list)
+
+
+def sha256_of(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class EnsemblePredictor:
+    """Members of one architecture, their calibration and domain (see module docstring)."""
+
+    def __init__(self, config, members: Sequence, calibration: dict[str, SigmaCalibration] | None = None,
+                 domain: Domain | None = None, card: dict | None = None, source: str = ""):
+        self.config, self.members = config, list(members)
+        self.targets = tuple(config.targets)
+        self.calibration = calibration or {}
+        self.domain = domain or Domain()
+        self.card = card or {}
+        self.source = source
+
+    @classmethod
+    def load(cls, model_dir: str | Path, verify: bool = True) -> EnsemblePredictor:
+        """Members of ``model_dir``; with a ``card.json``, its calibration and domain, and (``verify``)
+        the SHA-256 of every member file checked against the card's."""
+        from hohenberg.graph.run import load_members
+
+        model_dir = Path(model_dir)
+        card_path = model_dir / CARD
+        card = {}
+        if card_path.is_file():
+            try:
+                card = json.loads(card_path.read_text())
+            except (OSError, ValueError) as exc:
+                raise InputError(card_path, f"unreadable model card ({exc})") from None
+            if verify:
+                for name, digest in card.get("sha256", {}).items():
+                    path = model_dir / name
+                    if not path.is_file():
+                        raise InputError(path, "missing: the model card lists it")
+                    if sha256_of(path) != digest:
+                        raise InputError(path, "checksum differs from the model card's: the file was changed "
+                                               "or damaged; reinstall the package or retrain")
+        cfg, members, _ = load_members(model_dir)
+        calibration = {t: SigmaCalibration(**c) for t, c in card.get("calibration", {}).items()}
+        domain = Domain.from_dict(card["domain"]) if "domain" in card else Domain()
+        return cls(cfg, members, calibration, domain, card, str(model_dir))
+
+    def check(self, molecules: Sequence[Molecule], where: str = "<input>") -> list[list[str]]:
+        """Refuse molecules the model cannot represent; the domain warnings of the others."""
+        for mol in molecules:
+            check_representable(mol, self.domain, where)
+        return [domain_warnings(mol, self.domain) for mol in molecules]
+
+    def predict(self, molecules: Sequence[Molecule], where: str = "<input>", workers: int = 1,
+                batch_size: int = 512) -> Predictions:
+        """Ensemble mean, spread and calibrated sigma of every target for ``molecules``."""
+        from hohenberg.graph.dataset import build_graphs_parallel
+        from hohenberg.graph.run import predict_ensemble, views_needed
+
+        warnings = self.check(molecules, where)
+        if not molecules:
+            empty = np.zeros((0, len(self.targets)))
+            return Predictions(self.targets, empty, empty, empty, [])
+        ds = build_graphs_parallel(list(molecules), self.config.cutoff, np.full((len(molecules), 0), np.nan), {},
+                                   workers=workers, chunk=max(256, len(molecules) // (4 * max(workers, 1)) + 1))
+        ds = ds.select(self.config.features, (), views_needed(self.config))
+        pred = predict_ensemble(self.members, ds, batch_size=batch_size)
+        mean, spread = pred["mean"], pred["std"]
+        sigma = np.column_stack([self.calibration[t](spread[:, j]) if t in self.calibration else spread[:, j]
+                                 for j, t in enumerate(self.targets)])
+        return Predictions(self.targets, mean, spread, sigma, warnings)
