@@ -94,16 +94,24 @@ class Model:
         ``_std`` (calibrated sigma, same unit), ``warnings`` ('' inside the training domain)."""
         import pandas as pd
 
-        mols = as_molecules(molecules)
+        records = self.predict_records(as_molecules(molecules), workers)
+        for r in records:
+            r["warnings"] = "; ".join(r["warnings"])
+        return pd.DataFrame.from_records(records)
+
+    def predict_records(self, mols: list[Molecule], workers: int = 1) -> list[dict]:
+        """:meth:`predict` as plain dicts (``warnings`` a list), without pandas."""
         pred = self.predictor.predict(mols, workers=workers)
-        data: dict[str, list] = {
-            "name": [m.name for m in mols], "smiles": [m.info.get("smiles", "") for m in mols],
-            "formula": [m.formula for m in mols], "geometry": [geometry_of(m) for m in mols]}
-        for j, t in enumerate(self.targets):
-            data[t] = pred.mean[:, j].tolist()
-            data[f"{t}_std"] = pred.sigma[:, j].tolist()
-        data["warnings"] = ["; ".join(w) for w in pred.warnings]
-        return pd.DataFrame(data)
+        records = []
+        for i, m in enumerate(mols):
+            rec = {"name": m.name, "smiles": m.info.get("smiles", ""), "formula": m.formula,
+                   "geometry": geometry_of(m)}
+            for j, t in enumerate(self.targets):
+                rec[t] = float(pred.mean[i, j])
+                rec[f"{t}_std"] = float(pred.sigma[i, j])
+            rec["warnings"] = list(pred.warnings[i])
+            records.append(rec)
+        return records
 
 
 def load_model(name: str | Path = "qm9", verify: bool = True) -> Model:

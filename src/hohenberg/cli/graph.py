@@ -215,7 +215,7 @@ def predict(
         if not got:
             raise InputError(source, "no molecules")
         mols += got
-    df = predictor.predict(mols, workers=workers)
+    records = predictor.predict_records(mols, workers=workers)
     targets = predictor.targets
     members = len(predictor.predictor.members)
     warnings = []
@@ -231,14 +231,17 @@ def predict(
         "uncertainty": ("calibrated standard deviation (validation split), same unit as the value" if calibrated
                         else "standard deviation over ensemble members (same unit as the value), not calibrated"),
         "energies": predictor.card.get("energies", ""), "warnings": warnings,
-        "molecules": [{**{k: v for k, v in row.items() if k != "warnings"},
-                       "warnings": [w for w in row["warnings"].split("; ") if w]} for row in df.to_dict("records")],
+        "molecules": records,
     }
     if out is not None:
+        import csv
+
         from hohenberg.fileio import atomic_open
 
         with atomic_open(out, "w") as fh:
-            df.to_csv(fh, index=False)
+            writer = csv.DictWriter(fh, fieldnames=list(records[0]))
+            writer.writeheader()
+            writer.writerows({**r, "warnings": "; ".join(r["warnings"])} for r in records)
     for w in warnings:
         err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
     if json_out:

@@ -38,7 +38,7 @@ def demo(
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Report folder."),
     source: Optional[Path] = typer.Option(None, help="QM9 source (default: the installed qm9pack package)."),
 ) -> None:
-    """Run the main job end to end: QM9 -> summary -> first baseline -> report under OUT."""
+    """Run the main job end to end: QM9 -> summary -> baseline -> QC -> shipped model -> report under OUT."""
     from hohenberg.cli.data import print_statistics
     from hohenberg.cli.output import console, print_table
     from hohenberg.demo import run_demo
@@ -51,6 +51,13 @@ def demo(
         unit = report_unit(t)[0]
         rows.append((target_label(t), unit, e[f"mae_{unit}"]))
     print_table("per-element linear baseline, QM9 test split", ["target", "unit", "MAE"], rows)
+    from hohenberg.demo import DEMO_TARGETS
+
+    shipped = result["shipped"]
+    print_table(f"shipped QM9 model ({shipped['model']}): prediction ± sigma (QM9)",
+                ["molecule"] + [f"{target_label(t)} ({t.rsplit('_', 1)[1]})" for t in DEMO_TARGETS],
+                [[m["name"]] + [f"{m[t]:.3f} ± {m[t + '_std']:.3f} ({m['qm9'][t]:.3f})" for t in DEMO_TARGETS]
+                 for m in shipped["molecules"]])
     console.print(f"report: {out / 'report.md'}")
 
 

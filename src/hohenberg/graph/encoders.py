@@ -27,12 +27,10 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch_geometric.nn import GINEConv, NNConv, Set2Set
-from torch_geometric.nn.models.schnet import GaussianSmearing, InteractionBlock, ShiftedSoftplus
-from torch_geometric.utils import scatter
 
 from hohenberg.datasets.qm9 import ELEMENTS
 from hohenberg.graph.features import N_BOND_FEATURES
+from hohenberg.graph.ops import GaussianBasis, GINEConv, scatter_sum
 from hohenberg.graph.views import edge_distances, edge_index_of, view_range
 
 ENCODERS = ("mpnn", "gin", "schnet")
@@ -53,7 +51,7 @@ class ViewEdges(nn.Module):
         super().__init__()
         self.view = view
         self.range = view_range(view, cutoff)
-        self.rbf = GaussianSmearing(0.0, self.range, n_rbf)
+        self.rbf = GaussianBasis(0.0, self.range, n_rbf)
         self.bond_lengths = bond_lengths and view == "bond"
 
     def forward(self, batch) -> EdgeInputs:
@@ -77,7 +75,7 @@ class RadialEnvironment(nn.Module):
     def __init__(self, cutoff: float, n_rbf: int):
         super().__init__()
         self.cutoff = cutoff
-        self.rbf = GaussianSmearing(0.5, cutoff, n_rbf)
+        self.rbf = GaussianBasis(0.5, cutoff, n_rbf)
         self.n_slots = len(self.ELEMENTS) + 1
         lookup = torch.full((max(self.ELEMENTS) + 1,), len(self.ELEMENTS), dtype=torch.long)
         lookup[list(self.ELEMENTS)] = torch.arange(len(self.ELEMENTS))
@@ -91,7 +89,7 @@ class RadialEnvironment(nn.Module):
         g = self.rbf(d) * (0.5 * (torch.cos(d * torch.pi / self.cutoff) + 1.0))[:, None]  # (E, n_rbf)
         slot = self.element_slot[batch.z[src].clamp(max=len(self.element_slot) - 1)]
         # one row per (atom, neighbour element): summing edges into it is the whole descriptor
-        env = scatter(g, dst * self.n_slots + slot, dim=0, dim_size=batch.num_nodes * self.n_slots, reduce="sum")
+        env = scatter_sum(g, dst * self.n_slots + slot, batch.num_nodes * self.n_slots)
         return env.view(batch.num_nodes, self.dim)
 
 
@@ -105,7 +103,7 @@ class Encoder(nn.Module):
         raise NotImplementedError
 
     def pool(self, h, batch, n_mol: int) -> torch.Tensor:
-        return scatter(h, batch, dim=0, dim_size=n_mol, reduce="sum")
+        return scatter_sum(h, batch, n_mol)
 
     def forward(self, x, edges: EdgeInputs, batch, n_mol: int) -> torch.Tensor:
         return self.pool(self.atoms(x, edges), batch, n_mol)
@@ -113,6 +111,8 @@ class Encoder(nn.Module):
 
 class MPNNEncoder(Encoder):
     def __init__(self, in_dim: int, edge_dim: int, hidden: int, steps: int, readout: str = "set2set"):
+        from torch_geometric.nn import NNConv, Set2Set
+
         super().__init__()
         self.lin_in = nn.Linear(in_dim, hidden)
         edge_net = nn.Sequential(nn.Linear(edge_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden * hidden))
@@ -145,7 +145,7 @@ class GINEncoder(Encoder):
         super().__init__()
         self.lin_in = nn.Linear(in_dim, hidden)
         self.convs = nn.ModuleList(
-            GINEConv(nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden)), edge_dim=edge_dim)
+            GINEConv(nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden)), edge_dim, hidden)
             for _ in range(layers)
         )
         self.atom_dim = self.out_dim = hidden
@@ -160,6 +160,8 @@ class GINEncoder(Encoder):
 
 class CFConvEncoder(Encoder):
     def __init__(self, in_dim: int, n_rbf: int, hidden: int, layers: int, cutoff: float):
+        from torch_geometric.nn.models.schnet import InteractionBlock, ShiftedSoftplus
+
         super().__init__()
         self.lin_in = nn.Linear(in_dim, hidden)
         self.interactions = nn.ModuleList(InteractionBlock(hidden, n_rbf, hidden, cutoff) for _ in range(layers))

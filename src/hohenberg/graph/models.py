@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from torch_geometric.utils import scatter
+from hohenberg.graph.ops import scatter_sum
 
 from hohenberg.datasets.qm9 import EXTENSIVE_TARGETS
 from hohenberg.graph.encoders import ENCODERS, RadialEnvironment, ViewEdges, make_encoder
@@ -97,7 +97,7 @@ class Head(nn.Module):
         out = self.mlp(h_mol)
         if self.atom_mlp is None:
             return out
-        summed = scatter(self.atom_mlp(h_atoms), batch, dim=0, dim_size=h_mol.shape[0], reduce="sum")
+        summed = scatter_sum(self.atom_mlp(h_atoms), batch, h_mol.shape[0])
         return out.index_copy(1, self.atomwise, summed)
 
 

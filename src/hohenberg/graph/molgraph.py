@@ -1,4 +1,4 @@
-"""One molecule -> one PyG ``Data`` with atom features, positions, targets and every view's edges.
+"""One molecule -> named tensors (or one PyG ``Data``): atom features, positions, targets, every view's edges.
 
 Bonds come, in order of preference, from the molecule's SMILES matched onto its geometry, from
 RDKit's bond perception on the geometry (``DetermineBonds``), or from connectivity alone (all
@@ -12,7 +12,6 @@ import numpy as np
 import torch
 from rdkit import Chem
 from rdkit.Chem import rdDetermineBonds
-from torch_geometric.data import Data
 
 from hohenberg.graph.features import atom_features, bond_features
 from hohenberg.graph.views import complete_edges, radius_edges
@@ -44,20 +43,29 @@ def rdkit_of(mol: Molecule) -> tuple[Chem.Mol, str]:
         return rdmol, "connectivity"
 
 
-def molecule_graph(mol: Molecule, cutoff: float, targets: np.ndarray | None = None) -> tuple[Data, str]:
-    """The graph of ``mol`` with all feature blocks and all views; ``targets``: (n_targets,) or None."""
+def molecule_tensors(mol: Molecule, cutoff: float, targets: np.ndarray | None = None) -> tuple[dict, str]:
+    """Every feature block and view of ``mol`` as named tensors, and where its bonds came from."""
     rdmol, source = rdkit_of(mol)
     bond_index, bond_attr = bond_features(rdmol)
     pos = np.asarray(mol.positions, dtype=np.float32)
     y = np.full((1, 0), np.nan) if targets is None else np.asarray(targets, np.float64)[None, :]
-    data = Data(
-        x=torch.from_numpy(atom_features(rdmol)),
-        z=torch.as_tensor(np.asarray(mol.numbers), dtype=torch.long),
-        pos=torch.from_numpy(pos),
-        y=torch.from_numpy(y),
-        bond_index=torch.from_numpy(bond_index),
-        bond_attr=torch.from_numpy(bond_attr),
-        radius_index=torch.from_numpy(radius_edges(pos.astype(np.float64), cutoff)),
-        complete_index=torch.from_numpy(complete_edges(mol.n_atoms)),
-    )
-    return data, source
+    tensors = {
+        "x": torch.from_numpy(atom_features(rdmol)),
+        "z": torch.as_tensor(np.asarray(mol.numbers), dtype=torch.long),
+        "pos": torch.from_numpy(pos),
+        "y": torch.from_numpy(y),
+        "bond_index": torch.from_numpy(bond_index),
+        "bond_attr": torch.from_numpy(bond_attr),
+        "radius_index": torch.from_numpy(radius_edges(pos.astype(np.float64), cutoff)),
+        "complete_index": torch.from_numpy(complete_edges(mol.n_atoms)),
+    }
+    return tensors, source
+
+
+def molecule_graph(mol: Molecule, cutoff: float, targets: np.ndarray | None = None):
+    """The graph of ``mol`` as a PyG ``Data`` with all feature blocks and all views; ``targets``:
+    (n_targets,) or None."""
+    from torch_geometric.data import Data
+
+    tensors, source = molecule_tensors(mol, cutoff, targets)
+    return Data(**tensors), source

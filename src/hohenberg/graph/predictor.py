@@ -59,7 +59,7 @@ class EnsemblePredictor:
     def load(cls, model_dir: str | Path, verify: bool = True) -> EnsemblePredictor:
         """Members of ``model_dir``; with a ``card.json``, its calibration and domain, and (``verify``)
         the SHA-256 of every member file checked against the card's."""
-        from hohenberg.graph.run import load_members
+        from hohenberg.graph.inference import load_members
 
         model_dir = Path(model_dir)
         card_path = model_dir / CARD
@@ -91,18 +91,31 @@ class EnsemblePredictor:
     def predict(self, molecules: Sequence[Molecule], where: str = "<input>", workers: int = 1,
                 batch_size: int = 512) -> Predictions:
         """Ensemble mean, spread and calibrated sigma of every target for ``molecules``."""
-        from hohenberg.graph.dataset import build_graphs_parallel
-        from hohenberg.graph.run import predict_ensemble, views_needed
+        from hohenberg.graph.batch import molecules_tensors, predict_molecules
+        from hohenberg.graph.inference import views_needed
 
         warnings = self.check(molecules, where)
         if not molecules:
             empty = np.zeros((0, len(self.targets)))
             return Predictions(self.targets, empty, empty, empty, [])
+        if self.config.model not in ("gin", "mpnn", "schnet"):  # PyG baselines and attention read PyG batches
+            return self._predict_pyg(molecules, warnings, workers, batch_size)
+        graphs = molecules_tensors(list(molecules), self.config.cutoff, workers)
+        mean, spread = predict_molecules(self.members, graphs, self.config.features, views_needed(self.config),
+                                         batch_size)
+        return self._with_sigma(mean, spread, warnings)
+
+    def _predict_pyg(self, molecules, warnings, workers, batch_size) -> Predictions:
+        from hohenberg.graph.dataset import build_graphs_parallel
+        from hohenberg.graph.inference import predict_ensemble, views_needed
+
         ds = build_graphs_parallel(list(molecules), self.config.cutoff, np.full((len(molecules), 0), np.nan), {},
                                    workers=workers, chunk=max(256, len(molecules) // (4 * max(workers, 1)) + 1))
         ds = ds.select(self.config.features, (), views_needed(self.config))
         pred = predict_ensemble(self.members, ds, batch_size=batch_size)
-        mean, spread = pred["mean"], pred["std"]
+        return self._with_sigma(pred["mean"], pred["std"], warnings)
+
+    def _with_sigma(self, mean, spread, warnings) -> Predictions:
         sigma = np.column_stack([self.calibration[t](spread[:, j]) if t in self.calibration else spread[:, j]
                                  for j, t in enumerate(self.targets)])
         return Predictions(self.targets, mean, spread, sigma, warnings)

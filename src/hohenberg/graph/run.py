@@ -28,6 +28,7 @@ from torch_geometric.loader import DataLoader
 from hohenberg.datasets.qm9 import quick_subset, standard_split
 from hohenberg.fileio import atomic_open, atomic_write
 from hohenberg.graph.dataset import GraphDataset, table_graphs
+from hohenberg.graph.inference import load_members, predict_ensemble, views_needed  # noqa: F401 (API)
 from hohenberg.graph.models import GraphModelConfig, build_model
 from hohenberg.models.metrics import error_summary, report_unit, target_label
 from hohenberg.molecules.table import MoleculeTable
@@ -53,13 +54,6 @@ def split_rows(table: MoleculeTable, cfg: GraphRunConfig) -> dict[str, np.ndarra
     sizes = {"train": cfg.n_train, "val": cfg.n_val, "test": cfg.n_test}
     return {k: quick_subset(split[k], n, cfg.split_seed) if n is not None and n < len(split[k]) else split[k]
             for k, n in sizes.items()}
-
-
-def views_needed(cfg: GraphModelConfig) -> tuple[str, ...]:
-    """Views a model reads from the batch (PyG baselines build their own neighbour lists)."""
-    if cfg.model.startswith("pyg-"):
-        return ()
-    return cfg.views + (("radius",) if cfg.environment and "radius" not in cfg.views else ())
 
 
 def _loader(ds, idx, batch_size, shuffle=False, num_workers=0):
@@ -175,26 +169,6 @@ def attention_summary(weights: np.ndarray, views: Sequence[str]) -> dict:
                 "fraction_top": float(top[j])} for j, v in enumerate(views)}
 
 
-@torch.no_grad()
-def predict_ensemble(members: Sequence[torch.nn.Module], ds, batch_size: int = 256,
-                     device: str | torch.device = "cpu") -> dict[str, np.ndarray | None]:
-    """Mean and standard deviation over members (physical units); attention weights if any."""
-    preds, attn = [], []
-    for m in members:
-        m.eval().to(device)
-        out, a = [], []
-        for batch in DataLoader(ds, batch_size=batch_size):
-            out.append(m(batch.to(device)).cpu())
-            if getattr(m, "last_attention", None) is not None:
-                a.append(m.last_attention.cpu())
-        preds.append(torch.cat(out).numpy())
-        if a:
-            attn.append(torch.cat(a).numpy())
-    P = np.stack(preds)
-    return {"mean": P.mean(0), "std": P.std(0, ddof=1) if len(members) > 1 else np.full(P.shape[1:], np.nan),
-            "attention": np.mean(attn, axis=0) if attn else None}
-
-
 def write_predictions(path: Path, ids: Sequence[str], targets: Sequence[str], pred: dict, y: np.ndarray | None) -> None:
     with atomic_open(path, "w") as fh:
         w = csv.writer(fh)
@@ -223,25 +197,3 @@ def _figures(out: Path, mcfg: GraphModelConfig, pred: dict, y: np.ndarray, n_mem
     metrics = ["train_loss", "val_loss"] + [f"val_mae_{target_label(t)}_{report_unit(t)[0]}" for t in mcfg.targets[:2]]
     learning_curves(out / "learning_curve.png", {f"member {k}": out / f"member_{k}" / "metrics.csv"
                                                  for k in range(n_members)}, metrics)
-
-
-# -- loading and applying ----------------------------------------------------------------------
-def load_members(model_dir: str | Path) -> tuple[GraphModelConfig, list[torch.nn.Module], list[dict]]:
-    """The ensemble of a model directory (``member_*.pt``), ready for evaluation."""
-    from hohenberg.errors import InputError
-
-    model_dir = Path(model_dir)
-    files = sorted(model_dir.glob("member_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
-    if not files:
-        raise InputError(model_dir, "no member_*.pt model files (train with `hohenberg train graph`)")
-    members, provs, cfg = [], [], None
-    for f in files:
-        saved = load_model_file(f)
-        if saved.kind != "graph":
-            raise InputError(f, f"a {saved.kind!r} model, not a graph model")
-        cfg = GraphModelConfig.from_dict(saved.config)
-        model = build_model(cfg)
-        model.load_state_dict(saved.state_dict)
-        members.append(model.eval())
-        provs.append(saved.provenance)
-    return cfg, members, provs

@@ -47,7 +47,7 @@ def package_model(model_dir: str | Path, table: MoleculeTable, dest: str | Path,
                   hardware: str, name: str = "qm9", cache_dir: str | Path | None = None,
                   slice_path: str | Path | None = None, slice_size: int = 200, log=lambda s: None) -> dict:
     """Measure, calibrate and copy the model in ``model_dir`` to ``dest`` (see module docstring)."""
-    from hohenberg.graph.run import predict_ensemble, views_needed
+    from hohenberg.graph.inference import predict_ensemble, views_needed
     from hohenberg.training.checkpoint import load_model_file
 
     model_dir, dest = Path(model_dir), Path(dest)

@@ -18,8 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import expit
 
 GAUSS_WITHIN = {1: 0.6827, 2: 0.9545}  # fraction of a normal distribution within 1 and 2 sigma
 
@@ -53,6 +51,9 @@ def fit_sigma_calibration(errors: np.ndarray, spread: np.ndarray) -> SigmaCalibr
     on a smooth surrogate (the squared log of each error over sigma, averaged over a logistic
     window) started from the Gaussian-likelihood fit, then polished on the exact fractions.
     """
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
     errors, spread = np.asarray(errors, float), np.asarray(spread, float)
     ok = np.isfinite(errors) & np.isfinite(spread)
     e, s = np.abs(errors[ok]), spread[ok]

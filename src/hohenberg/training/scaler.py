@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
-from torch_geometric.utils import scatter
+from hohenberg.graph.ops import scatter_sum
 
 MAX_Z = 10  # QM9 has H, C, N, O, F; index by atomic number
 
@@ -47,7 +47,7 @@ class TargetScaler(nn.Module):
 
     def offset(self, z: torch.Tensor, batch: torch.Tensor, n_mol: int) -> torch.Tensor:
         """(n_mol, n_targets) float64 offset of each molecule."""
-        return scatter(self.coef[z], batch, dim=0, dim_size=n_mol, reduce="sum") + self.intercept
+        return scatter_sum(self.coef[z], batch, n_mol) + self.intercept
 
     def restore(self, normalised: torch.Tensor, z: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
         """Physical-unit predictions (float64) from the network's normalised outputs."""
