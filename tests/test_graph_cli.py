@@ -137,3 +137,21 @@ def test_packaged_model_card_calibration_checksums_and_slice(trained, qm9_table,
         fh.write(bytes([byte[0] ^ 1]))
     with pytest.raises(InputError, match="checksum differs"):
         hohenberg.load_model(dest)
+
+
+def test_members_trained_in_parallel_processes_are_reused_by_the_ensemble_run(qm9_table, tmp_path):
+    table = tmp_path / "t.npz"
+    qm9_table.save(table)
+    args = ["train-graph", table, "--out", tmp_path / "m", "--targets", "homo_eV,U0_eV", "--hidden", "16",
+            "--layers", "2", "--epochs", "2", "--ensemble", "2", "--accelerator", "cpu", "--json"]
+    one = json.loads(_run(*args, "--member", "1").stdout)
+    assert one["member"] == 1 and not (tmp_path / "m" / "member_0.pt").exists()
+    before = (tmp_path / "m" / "member_1.pt").stat().st_mtime_ns
+    full = json.loads(_run(*args).stdout)
+    assert (tmp_path / "m" / "member_1.pt").stat().st_mtime_ns == before  # loaded, not trained again
+    assert full["fits"][1] == one["fit"] and full["fits"][0]["seed"] == 0
+    # the defaults are the best configuration: GIN on bonds with lengths, environment, atom-wise energies
+    assert full["model"]["model"] == "gin" and full["model"]["environment"] and full["model"]["bond_lengths"]
+    assert full["model"]["extensive_readout"] == "atomwise" and full["train"]["lr_schedule"] == "cosine"
+    with pytest.raises(InputError, match="--member must be"):
+        _run(*args, "--member", "2")

@@ -57,12 +57,16 @@ def package_model(model_dir: str | Path, table: MoleculeTable, dest: str | Path,
     provs = [load_model_file(f).provenance for f in files]
     rows, graphs = _rows_and_graphs(table, provs[0], cache_dir)
 
-    measured = {}
+    measured, member_mae = {}, []
     for split in ("val", "test"):
         log(f"predicting the {split} split ({len(rows[split])} molecules)")
         ds = graphs(rows[split]).select(cfg.features, targets, views_needed(cfg))
         pred = predict_ensemble(predictor.members, ds)
         measured[split] = (ds._data.y.numpy(), pred["mean"], pred["std"])
+    y_test = measured["test"][0]
+    for member in predictor.members:  # each member alone: what one model of this budget reaches
+        alone = predict_ensemble([member], ds)["mean"]
+        member_mae.append({t: error_summary(t, y_test[:, j], alone[:, j]) for j, t in enumerate(targets)})
 
     y_val, mu_val, s_val = measured["val"]
     y, mu, s = measured["test"]
@@ -95,6 +99,7 @@ def package_model(model_dir: str | Path, table: MoleculeTable, dest: str | Path,
                   "seed": provs[0].get("split_seed", 0), "sizes": {k: int(len(v)) for k, v in rows.items()}},
         "targets": {t: unit_of(t) for t in targets},
         "test_mae": {t: {k: v for k, v in e.items()} for t, e in test.items()},
+        "member_test_mae": member_mae,
         "test_coverage": coverage,
         "calibration": calibration,
         "calibration_method": "sigma = sqrt((a * ensemble spread)^2 + b^2) per target, a and b fitted on the "
