@@ -37,7 +37,8 @@ FOUR = ["--targets", "homo_eV,lumo_eV,gap_eV,U0_eV", "--lr", "1e-3", "--lr-sched
 
 def runs(budget: float) -> dict[str, dict]:
     """name -> {args, out, after}: epochs sized so that each run's schedule fills its budget on
-    this machine (measured: ours 870, SchNet 32x3 ~350, DimeNet++ 32x3 ~60 molecules/s)."""
+    this machine (measured in these runs: ours ~940, SchNet 32x3 ~750 molecules/s; DimeNet++ 32x3
+    ~150 in benchmarks/graph_throughput.py)."""
     b = str(int(budget))
     out = {}
     for k in range(3):
@@ -45,19 +46,22 @@ def runs(budget: float) -> dict[str, dict]:
                                                           "--member", str(k)], "out": "gin"}
     out["ours"] = {"args": OURS + COMMON + ["--epochs", "19", "--max-time", b, "--ensemble", "3"], "out": "gin",
                    "after": [f"ours/member{k}" for k in range(3)]}
-    out["pyg-schnet"] = {"args": SCHNET + COMMON + ["--epochs", "8", "--max-time", b], "out": "pyg-schnet"}
-    out["pyg-dimenet++"] = {"args": DIMENET + COMMON + ["--epochs", "2", "--max-time", b], "out": "pyg-dimenet++"}
+    out["pyg-schnet"] = {"args": SCHNET + COMMON + ["--epochs", "17", "--max-time", b], "out": "pyg-schnet"}
+    # the same SchNet with a schedule of 8 epochs (about 20 minutes here): a second point at a smaller budget
+    out["pyg-schnet-8-epochs"] = {"args": SCHNET + COMMON + ["--epochs", "8", "--max-time", b],
+                                  "out": "pyg-schnet-8-epochs"}
+    out["pyg-dimenet++"] = {"args": DIMENET + COMMON + ["--epochs", "4", "--max-time", b], "out": "pyg-dimenet++"}
     # learning curve: one model per size, the full test split, 1,000 validation molecules (a 10,000-molecule
     # validation pass would cost more than a 1k epoch); epochs sized to the budget per model
-    for n, t, ours_epochs, schnet_epochs in ((1000, 240, 150, 60), (10000, 720, 60, 24)):
+    for n, t, ours_epochs, schnet_epochs in ((1000, 240, 150, 100), (10000, 600, 50, 36)):
         tag = f"{n // 1000}k"
         size = ["--n-train", str(n), "--n-val", "1000", "--max-time", str(t)]
         out[f"curve/ours-{tag}"] = {"args": OURS + COMMON + size + ["--epochs", str(ours_epochs)],
                                     "out": f"curve/ours-{tag}"}
         out[f"curve/pyg-schnet-{tag}"] = {"args": SCHNET + COMMON + size + ["--epochs", str(schnet_epochs)],
                                           "out": f"curve/pyg-schnet-{tag}"}
-    out["curve/ours-4targets-10k"] = {"args": OURS + FOUR + ["--n-train", "10000", "--n-val", "1000", "--epochs", "60",
-                                                             "--max-time", "720"], "out": "curve/ours-4targets-10k"}
+    out["curve/ours-4targets-10k"] = {"args": OURS + FOUR + ["--n-train", "10000", "--n-val", "1000", "--epochs", "50",
+                                                             "--max-time", "600"], "out": "curve/ours-4targets-10k"}
     return out
 
 
