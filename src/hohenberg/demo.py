@@ -99,8 +99,8 @@ DEMO_TARGETS = ("homo_eV", "lumo_eV", "gap_eV", "U0_eV", "mu_D")
 
 
 def shipped_model_step(table: MoleculeTable, out: Path, n: int = 5) -> dict:
-    """The shipped model on up to ``n`` named molecules of the test split (by canonical SMILES),
-    else on the first test molecules; predictions, calibrated sigmas and QM9's values."""
+    """The shipped model on ``n`` molecules of the test split: named ones first (by canonical
+    SMILES), then the first others; predictions, calibrated sigmas and QM9's values."""
     from rdkit import Chem, RDLogger
 
     from hohenberg.pretrained import load_model
@@ -119,9 +119,11 @@ def shipped_model_step(table: MoleculeTable, out: Path, n: int = 5) -> dict:
         if len(picked) == n:
             break
     RDLogger.EnableLog("rdApp.*")
-    if not picked:
-        picked = [(row, str(table.ids[row])) for row in test[:n]]
+    taken = {int(row) for row, _ in picked}
+    picked += [(row, str(table.ids[row])) for row in test if int(row) not in taken][: n - len(picked)]
     mols = [table[int(row)] for row, _ in picked]
+    for m in mols:
+        m.info["geometry"] = "QM9's own (B3LYP/6-31G(2df,p))"
     df = model.predict(mols)
     molecules = []
     for (row, name), rec in zip(picked, df.to_dict("records")):
