@@ -41,6 +41,7 @@ def trained(qm9_table, tmp_path_factory):
     out = tmp / "model"
     res = _run("train-graph", table, "--out", out, "--model", "gin", "--views", "bond", "--features", "gasteiger",
                "--targets", ",".join(TARGETS), "--hidden", "32", "--layers", "2", "--epochs", "30", "--bond-lengths",
+               "--no-environment", "--no-atomwise", "--lr-schedule", "plateau",
                "--batch-size", "16", "--lr", "2e-3", "--ensemble", "2", "--accelerator", "cpu", "--json")
     return table, out, json.loads(res.stdout)
 

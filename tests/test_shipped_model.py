@@ -53,7 +53,7 @@ def test_card_test_mae_is_reproduced_on_the_shipped_test_slice(model):
     df = model.predict(list(sl))
     for t in TARGETS:
         mae = float(np.mean(np.abs(df[t].to_numpy() - sl.properties[t])))
-        assert mae == pytest.approx(card["mae_target_unit"][t], rel=1e-6, abs=1e-9), t
+        assert mae == pytest.approx(card["mae_target_unit"][t], rel=1e-4), t  # float32 sums may differ by CPU
 
 
 def test_python_api_takes_smiles_molecules_and_ase_atoms(model):
