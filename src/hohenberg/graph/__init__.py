@@ -1,4 +1,4 @@
-"""Molecular graphs and graph neural networks (issue 5).
+"""Molecular graphs and graph neural networks.
 
 * :mod:`~hohenberg.graph.features`: named, versioned atom-feature sets and bond features (RDKit).
 * :mod:`~hohenberg.graph.views`: graph views of one molecule (``bond``, ``radius``, ``complete``).

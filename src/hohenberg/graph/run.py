@@ -99,7 +99,7 @@ def train_graph_model(table: MoleculeTable, cfg: GraphRunConfig, out_dir: str | 
     members, fits = [], []
     for k in (range(cfg.ensemble) if only_member is None else [only_member]):
         seed = tcfg.seed + k
-        done = _finished_member(out / f"member_{k}.pt", mcfg, tcfg, seed)
+        done = _finished_member(out / f"member_{k}.pt", mcfg, tcfg, seed) if resume else None
         if done is not None:  # trained earlier (e.g. by a parallel `--member k` run): reuse it
             log(f"member {k}: trained earlier ({done[1]['epochs']} epochs), loaded from member_{k}.pt")
             members.append(done[0])
