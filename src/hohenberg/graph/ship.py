@@ -32,7 +32,7 @@ ENERGY_NOTE = ("U0, U, H and G are total energies of the molecule in eV (QM9's B
                "references (hohenberg.datasets.qm9.atomization).")
 
 
-def _rows_and_graphs(table: MoleculeTable, provenance: dict, cache_dir: str | Path | None):
+def _rows_and_graphs(table: MoleculeTable, provenance: dict, cutoff: float, cache_dir: str | Path | None):
     from hohenberg.graph.dataset import table_graphs
     from hohenberg.graph.run import GraphRunConfig, split_rows
 
@@ -40,7 +40,7 @@ def _rows_and_graphs(table: MoleculeTable, provenance: dict, cache_dir: str | Pa
     run = GraphRunConfig(n_train=sizes.get("train"), n_val=sizes.get("val"), n_test=sizes.get("test"),
                          split_seed=provenance.get("split_seed", 0))
     rows = split_rows(table, run)
-    return rows, lambda r: table_graphs(table, r, 5.0, cache_dir)[0]
+    return rows, lambda r: table_graphs(table, r, cutoff, cache_dir)[0]
 
 
 def package_model(model_dir: str | Path, table: MoleculeTable, dest: str | Path, *, command: str,
@@ -55,7 +55,7 @@ def package_model(model_dir: str | Path, table: MoleculeTable, dest: str | Path,
     cfg, targets = predictor.config, predictor.targets
     files = sorted(model_dir.glob("member_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
     provs = [load_model_file(f).provenance for f in files]
-    rows, graphs = _rows_and_graphs(table, provs[0], cache_dir)
+    rows, graphs = _rows_and_graphs(table, provs[0], cfg.cutoff, cache_dir)
 
     measured, member_mae = {}, []
     for split in ("val", "test"):
