@@ -1,4 +1,4 @@
-"""Issue 5 experiment: atom-feature sets x graph views x models, multi-view attention, PyG baselines.
+"""Graph-learning experiment: atom-feature sets x graph views x models, multi-view attention, PyG baselines.
 
 Every model trains on the same QM9 rows (standard split seed 0, nested random subsets), on the
 same targets, with the same loss (L1 on per-target normalised residuals after per-element

@@ -1,4 +1,4 @@
-"""Issue 6 targets on QM9: pruned-search efficiency and accuracy against fingerprint baselines.
+"""Subgraph-learning targets on QM9: pruned-search efficiency and accuracy against fingerprint baselines.
 
     .venv/bin/python benchmarks/subgraph_search.py --csv /tmp/qm9/qm9pack/data/qm9_part1.csv \\
         --n-train 10000 --n-val 1000 --n-test 2000 --min-support 10 --out /tmp/subgraph_bench.json

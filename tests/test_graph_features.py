@@ -1,4 +1,4 @@
-"""Featurizers, graph views and the graph cache (issue 5, items 1-2)."""
+"""Featurizers, graph views and the graph cache."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ def test_bad_formula_names_line(tmp_path):
 
 def test_bandgap_regression_beats_mean_on_held_out_systems():
     s, pred = bandgap_regression(load_bandgap(), BandgapConfig("et", 3, 300))
-    # full data (5 folds): see docs/notes/issue-7.md
+    # full data (5 folds): see docs/notes/materials.md
     assert s["mae_eV"] < 0.7 * s["mean_predictor_mae_eV"]
 
 

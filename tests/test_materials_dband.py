@@ -29,7 +29,7 @@ def test_bad_matrix_names_file_and_line(tmp_path):
 
 def test_headline_gbr_six_descriptors_25_percent():
     # paper: GBR, six descriptors, 25 % training, average RMSE < 0.5 eV; target <= 0.35 eV.
-    # 12 repeats keep the test fast; the 50-repeat figure is in docs/notes/issue-7.md.
+    # 12 repeats keep the test fast; the 50-repeat figure is in docs/notes/materials.md.
     r = paper_protocol(DbandConfig("gbr", "absolute", BEST_SIX, 0.25, 12, seed=0))
     base = paper_protocol(DbandConfig("mean", "absolute", BEST_SIX, 0.25, 12, seed=0))
     assert r["rmse_mean_eV"] < 0.40

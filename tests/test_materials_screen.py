@@ -36,7 +36,7 @@ def test_bo_beats_random_on_overlayers():
     df = load_overlayer()
     X, y = overlayer_design(df, BEST_SIX), df["target_eV"].to_numpy()
     # fixed kernel (no marginal-likelihood fit per step) keeps the test fast; measured 24 and 40
-    # vs 83 and 84 evaluations; the 20-seed figure with the fitted GP is in docs/notes/issue-7.md
+    # vs 83 and 84 evaluations; the 20-seed figure with the fitted GP is in docs/notes/materials.md
     gp = make_model("gpr", optimizer=None)
     sim = simulate_search(gp, X, y, TargetWindow(-2.35, -2.15), seeds=range(2), top_k=3)
     assert sim.bo_evaluations.median() < 0.6 * sim.random_evaluations.median()

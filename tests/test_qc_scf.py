@@ -90,7 +90,7 @@ def test_qm9_fidelity_at_qm9_level(qm9_table, index):
 
     QM9 rounds orbital energies to 1e-4 Hartree (2.7 meV), mu to 1e-4 D and energies to 1e-6
     Hartree.  Plain PySCF b3lyp/6-31g(2df,p) is 10-35 meV and (water) 0.13 D off; VWN5-B3LYP
-    80-120 meV (docs/notes/issue-3.md).
+    80-120 meV (docs/notes/quantum-chemistry.md).
     """
     mol = qm9_table[index]
     r = run_scf(mol, "qm9")

@@ -1,5 +1,5 @@
 """``hohenberg subgraph mine|explain`` and ``hohenberg train subgraph``: learning over the
-complete set of connected subgraphs (issue 6)."""
+complete set of connected subgraphs."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from hohenberg.materials.protocols import (
 )
 
 # Best six of the exhaustive search (GBR, absolute target, 25 % training, 10 repeats; see
-# docs/notes/issue-7.md); used as the default descriptor set of the CLI.
+# docs/notes/materials.md); used as the default descriptor set of the CLI.
 BEST_SIX: tuple[str, ...] = PAPER_DESCRIPTORS[:6]
 
 

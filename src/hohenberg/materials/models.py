@@ -67,7 +67,7 @@ def _estimator(name: str, random_state: int):
     if name == "gbr":
         # shallow trees and strong subsampling: with ~30 training pairs (25 % of 121), depth-2
         # trees (host x guest interactions) with 60 % subsampling generalise best (selected on
-        # splits seeded 2000-2019, reported on fresh seeds; docs/notes/issue-7.md)
+        # splits seeded 2000-2019, reported on fresh seeds; docs/notes/materials.md)
         return GradientBoostingRegressor(
             n_estimators=500, learning_rate=0.05, max_depth=2, subsample=0.6, random_state=random_state
         )

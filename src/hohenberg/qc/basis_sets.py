@@ -5,7 +5,7 @@ d exponent alpha: 2d = {2 alpha, alpha/2}, 3d = {4 alpha, alpha, alpha/4} (likew
 6-31G**).  PySCF's file (from the Basis Set Exchange) takes those d shells from 6-311G*
 instead (C: 1.252, 0.313 rather than 1.6, 0.4).  With Gaussian's shells, the 6D 7F convention
 and VWN-RPA B3LYP, QM9's energies are reproduced to 0.01 mHa and its orbital energies to its
-rounding (docs/notes/issue-3.md).
+rounding (docs/notes/quantum-chemistry.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Levels of theory as named values: ``method/basis`` plus options, recorded with every result.
 
 ``b3lyp`` is PySCF's (libxc's) B3LYP with VWN-RPA local correlation -- Gaussian's B3LYP, hence
-QM9's; ``b3lyp5`` uses VWN5 (docs/notes/issue-3.md has the numbers).  Options are suffixes:
+QM9's; ``b3lyp5`` uses VWN5 (docs/notes/quantum-chemistry.md has the numbers).  Options are suffixes:
 ``+df`` density fitting; ``+6d7f`` Cartesian d with pure f shells (Gaussian's convention for
 Pople bases), ``+cart`` all-Cartesian (6D 10F), ``+sph`` all-spherical (PySCF's default);
 ``+gpol`` Gaussian's exponents for multiple polarization sets, ``+libpol`` the library's;

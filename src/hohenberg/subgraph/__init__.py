@@ -1,4 +1,4 @@
-"""Interpretable learning over the complete set of connected subgraphs of molecules (issue 6).
+"""Interpretable learning over the complete set of connected subgraphs of molecules.
 
 ``graph`` (labelled graphs from RDKit), ``dfs`` (DFS codes, minimality), ``gspan`` (the lazily
 built, prunable pattern tree), ``brute`` (a slow reference enumerator), ``match`` and ``smarts``

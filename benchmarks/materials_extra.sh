@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Second batch of measurements for docs/notes/issue-7.md (after materials_issue7.sh).
+# Second batch of measurements for docs/notes/materials.md (after materials.sh).
 set -u
 OUT=${1:-runs/materials}
 mkdir -p "$OUT"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Retrospective BO vs random search (docs/notes/issue-7.md), 20 seeds each.
+# Retrospective BO vs random search (docs/notes/materials.md), 20 seeds each.
 set -u
 OUT=${1:-runs/materials}
 M="nice -n 10 .venv/bin/python -W ignore -m hohenberg.cli.materials"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every measurement quoted in docs/notes/issue-7.md, one CLI call each (single process, niced).
-#   bash benchmarks/materials_issue7.sh runs/materials
+# Every measurement quoted in docs/notes/materials.md, one CLI call each (single process, niced).
+#   bash benchmarks/materials.sh runs/materials
 # Once registered, `python -m hohenberg.cli.materials` is `hohenberg materials`.
 set -u
 OUT=${1:-runs/materials}
