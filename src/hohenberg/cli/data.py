@@ -82,3 +82,25 @@ def print_statistics(stats: dict[str, dict]) -> None:
     print_table("per-target statistics", ["target", "unit", "count", "mean", "std", "min", "max"],
                 [(target_label(t), s["unit"], s["count"], s["mean"], s["std"], s["min"], s["max"])
                  for t, s in stats.items()])
+
+
+@app.command("from-store")
+def from_store(
+    store_path: Annotated[Path, typer.Argument(metavar="STORE", help="A store written by 'hohenberg qc batch'.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Table file to write (.npz).")],
+    json_out: JsonOpt = False,
+) -> None:
+    """A training table from a store: one row per computed molecule (energy, HOMO, LUMO, gap, dipole,
+    Mulliken charges), the level recorded as each column's provenance; failed molecules are counted."""
+    from hohenberg.store.to_table import store_failures, table_from_store
+
+    table = table_from_store(store_path)
+    failed = store_failures(store_path)
+    path = table.save(out)
+    result = {"path": str(path), "molecules": len(table), "atoms": int(table.offsets[-1]),
+              "level": table.meta["level"], "failed": len(failed), "failed_ids": sorted(failed),
+              "columns": sorted(table.properties) + sorted(table.atom_properties)}
+    if json_out:
+        print_json(result)
+    else:
+        print_table("table written from store", ["", "value"], [(k, v) for k, v in result.items()])

@@ -1,4 +1,4 @@
-"""``hohenberg qc``: PySCF single points, density and promolecule grids, and batches."""
+"""``hohenberg qc``: PySCF and xTB single points, density and promolecule grids, and batches."""
 
 from __future__ import annotations
 
@@ -14,15 +14,26 @@ from hohenberg.errors import InputError
 from hohenberg.grids import Grid
 from hohenberg.molecules.molecule import Molecule
 
-app = typer.Typer(help="Quantum chemistry with PySCF: energies, orbitals, dipoles and electron densities.",
+app = typer.Typer(help="Quantum chemistry with PySCF (and xTB through tblite): energies, orbitals, dipoles and "
+                       "electron densities.",
                   no_args_is_help=True)
 
 LevelOpt = Annotated[str, typer.Option(help="Level of theory: method/basis, e.g. b3lyp/6-31g*, pbe/def2-svp, "
-                                            "hf/sto-3g, qm9 (= b3lyp/6-31g(2df,p)); options +df, +6d7f, +cart.")]
+                                            "hf/sto-3g, qm9 (= b3lyp/6-31g(2df,p)); options +df, +6d7f, +cart; "
+                                            "or gfn2-xtb / gfn1-xtb (semi-empirical, properties only).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
 SmilesOpt = Annotated[bool, typer.Option("--smiles", help="Read INPUT as a SMILES string (embedded in 3D).")]
 SpacingOpt = Annotated[float, typer.Option(help="Grid spacing in Angstrom.")]
 SizeOpt = Annotated[int, typer.Option(help="Grid points per axis (a cube centred on the molecule).")]
+
+
+def _grid_level(level: str) -> None:
+    """Commands that need a density matrix refuse xTB levels before any work."""
+    from hohenberg.qc.levels import parse_level
+
+    if not parse_level(level).has_density:
+        raise InputError(None, f"--level {level}: xTB levels give properties only, no electron density; "
+                               f"use a method/basis level (e.g. b3lyp/6-31g*)")
 
 
 def _one_molecule(source: str, smiles: bool) -> Molecule:
@@ -47,8 +58,13 @@ def run(
 ) -> None:
     """Single point: total energy, HOMO, LUMO, gap (eV), dipole (D), Mulliken charges, SCF cycles."""
     from hohenberg.hkmap.scf import guess_report, parse_guess, run_scf_guess
+    from hohenberg.qc.levels import parse_level
 
     parse_guess(guess)
+    if parse_level(level).is_xtb:
+        if guess != "minao":
+            raise InputError(None, f"--guess {guess}: xTB levels take no SCF guess")
+        return _run_xtb(_one_molecule(source, smiles), level, json_out)
     mol = _one_molecule(source, smiles)
     with console.status(f"SCF {mol.formula} at {level} ...", spinner="dots") if not json_out else nullcontext():
         result = run_scf_guess(mol, level, guess)
@@ -62,6 +78,20 @@ def run(
                  ("SCF cycles", f"{summary['scf_cycles']} ({summary['solver']})"), ("wall time (s)", summary["wall_s"]),
                  ("guess", summary["guess"])]
                 + [(k, v) for k, v in summary.items() if k.startswith(("minao_", "guess_fallback", "energy_minus"))])
+
+
+def _run_xtb(mol: Molecule, level: str, json_out: bool) -> None:
+    from hohenberg.qc.xtb import run_xtb
+
+    summary = run_xtb(mol, level).summary()
+    if json_out:
+        print_json(summary)
+        return
+    print_table(f"{mol.name} ({mol.formula}) at {summary['level']}", ["quantity", "value"],
+                [("energy (eV)", summary["energy_eV"]), ("HOMO (eV)", summary["homo_eV"]),
+                 ("LUMO (eV)", summary["lumo_eV"]), ("gap (eV)", summary["gap_eV"]), ("dipole (D)", summary["mu_D"]),
+                 ("charges (e)", " ".join(f"{q:+.3f}" for q in summary["mulliken_charges_e"])),
+                 ("wall time (s)", summary["wall_s"])])
 
 
 @app.command("density")
@@ -78,6 +108,7 @@ def density(
     from hohenberg.qc.density import becke_electron_count, density_on_grid
     from hohenberg.qc.scf import run_scf
 
+    _grid_level(level)
     mol = _one_molecule(source, smiles)
     result = run_scf(mol, level)
     grid = Grid.around(mol.positions, spacing, size)
@@ -100,6 +131,7 @@ def promolecule(
     """Superposed spherical atomic densities (no SCF: milliseconds) on the same kind of grid."""
     from hohenberg.qc.promolecule import promolecule_density
 
+    _grid_level(level)
     mol = _one_molecule(source, smiles)
     grid = Grid.around(mol.positions, spacing, size)
     rho = promolecule_density(mol.numbers, mol.positions, grid, level)
@@ -109,16 +141,20 @@ def promolecule(
 
 @app.command("batch")
 def batch(
-    table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="A molecule table (.npz, e.g. from 'hohenberg data qm9').")],
+    source: Annotated[Path, typer.Argument(metavar="INPUT", help="Molecules: a table (.npz, e.g. from 'hohenberg data "
+                                                                 "qm9'), a SMILES list (.smi: 'SMILES [name]' per line), "
+                                                                 ".sdf, .xyz/.extxyz, or a folder of .xyz files.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Store folder (created, or extended: rerun to resume).")],
     level: LevelOpt = "pbe/def2-svp",
-    limit: Annotated[Optional[int], typer.Option(help="Only the first N molecules of the table.")] = None,
-    ids: Annotated[Optional[str], typer.Option(help="Comma-separated molecule ids instead of the whole table.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Only the first N molecules of the input.")] = None,
+    ids: Annotated[Optional[str], typer.Option(help="Comma-separated molecule ids instead of the whole input.")] = None,
+    optimize: Annotated[Optional[str], typer.Option(help="Relax each geometry first with this xTB level (gfn2-xtb, "
+                                                         "gfn1-xtb); the relaxed positions are stored.")] = None,
     workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
     scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address (tcp://host:port) instead of local workers.")] = None,
     spacing: SpacingOpt = 0.2,
     size: SizeOpt = 64,
-    no_density: Annotated[bool, typer.Option("--no-density", help="Properties only, no grids.")] = False,
+    no_density: Annotated[bool, typer.Option("--no-density", help="Properties only, no grids (always so for xTB levels).")] = False,
     container: Annotated[Optional[str], typer.Option(help="File container of a new store: 'shards' (default) or "
                                                           "'hdf5' (HDF5 files other tools can read).")] = None,
     layout: Annotated[str, typer.Option(help="Store layout: 'grid' (compressed density grids) or 'orbitals' "
@@ -126,27 +162,39 @@ def batch(
     retry_failed: Annotated[bool, typer.Option(help="Try again the molecules that failed before.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Properties and density grids for many molecules; resumable (rerun the same command)."""
+    """Properties and density grids for many molecules; resumable (rerun the same command).
+
+    Ids come from the input (table ids, SMILES names, SDF titles, xyz comments, file names in a
+    folder) or are generated as <file stem>-<row>; they must be unique."""
     import os
 
-    from hohenberg.molecules.table import MoleculeTable
     from hohenberg.qc.batch import BatchConfig, run_batch
+    from hohenberg.qc.inputs import read_batch_input
+    from hohenberg.qc.levels import parse_level
 
-    table = MoleculeTable.load(table_path)
-    rows = table.index_of(ids.split(",")) if ids else range(len(table) if limit is None else min(limit, len(table)))
-    sub = table.take(list(rows))
-    threads = max(1, (os.cpu_count() or 1) // max(workers, 1)) if scheduler is None else 1
     if layout not in ("grid", "orbitals"):
         raise InputError(None, f"--layout {layout!r}: choose 'grid' or 'orbitals'")
-    config = BatchConfig(level=level, spacing=spacing, size=size, density=not no_density, threads_per_task=threads,
-                         layout=layout, container=container)
+    density = not no_density
+    if density and not parse_level(level).has_density:
+        density = False
+        if not json_out:
+            console.print(f"[yellow]{level}: xTB levels have no density grid; storing properties only "
+                          f"(as --no-density)[/]")
+    if optimize is not None and not parse_level(optimize).is_xtb:
+        raise InputError(None, f"--optimize {optimize}: geometries are relaxed with an xTB level (gfn2-xtb, gfn1-xtb)")
+    wanted = [i.strip() for i in ids.split(",") if i.strip()] if ids else None
+    items = read_batch_input(source, ids=wanted, limit=limit)
+    threads = max(1, (os.cpu_count() or 1) // max(workers, 1)) if scheduler is None else 1
+    config = BatchConfig(level=level, spacing=spacing, size=size, density=density, threads_per_task=threads,
+                         layout=layout, container=container, optimize=optimize)
     with Progress(TextColumn("qc batch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, disable=json_out) as bar:
-        task = bar.add_task("batch", total=len(sub))
-        summary = run_batch(iter(sub), out, config, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
+        task = bar.add_task("batch", total=len(items))
+        summary = run_batch(iter(items), out, config, workers=workers, scheduler=scheduler, retry_failed=retry_failed,
                             progress=lambda n, ok: bar.update(task, completed=n))
-    report = {"requested": len(sub), "done": summary.done, "computed_now": summary.computed,
-              "already_done": summary.skipped, "failed": summary.failed, "out": summary.out, "level": level, "layout": layout}
+    report = {"requested": len(items), "done": summary.done, "computed_now": summary.computed,
+              "already_done": summary.skipped, "failed": summary.failed, "out": summary.out, "level": level,
+              "layout": layout, "density": density, "geometry": f"{optimize}-opt" if optimize else "input"}
     _report(report, json_out, "batch")
     if summary.failed:
         console.print(f"[yellow]{summary.failed} failure(s): see {out / 'failures.jsonl'}[/]")

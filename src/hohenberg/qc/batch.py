@@ -7,6 +7,12 @@ id and the reason.  A rerun (after a crash, a kill or Ctrl-C) skips what is alre
 so it recomputes nothing; ``OUT/store.json`` fixes the configuration (level, grid, layout), and a
 rerun with another one is refused rather than mixing results.  At most ``max_in_flight``
 molecules are submitted at a time, so memory stays bounded however large the table.
+
+Levels: any PySCF level, or an xTB level (``gfn2-xtb``, ``gfn1-xtb``: :mod:`hohenberg.qc.xtb`),
+which stores properties only (``density=False``).  ``optimize`` (an xTB level) relaxes each
+geometry on the worker before the single point; the stored positions are then the relaxed ones and
+every record's ``geometry`` says where its positions come from.  Items are molecules or SMILES
+still to be embedded (:mod:`hohenberg.qc.inputs`), embedded on the worker too.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ import numpy as np
 from hohenberg.errors import HohenbergError
 from hohenberg.grids import Grid
 from hohenberg.molecules.molecule import Molecule
+from hohenberg.qc.inputs import BatchItem, as_molecule, geometry_of
+from hohenberg.qc.levels import parse_level
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,7 @@ class BatchConfig:
     threads_per_task: int = 1
     layout: str = "grid"  # store layout: "grid" (density on the grid) or "orbitals" (rendered on read)
     container: str | None = None  # "shards" or "hdf5" for a new store; None: the default, or the store's own
+    optimize: str | None = None  # an xTB level to relax each geometry with first; None: input geometries
 
 
 @dataclass
@@ -46,18 +55,28 @@ class BatchSummary:
     out: str
 
 
-def compute_one(molecule: Molecule, config: BatchConfig) -> dict[str, np.ndarray]:
+def compute_one(item: BatchItem, config: BatchConfig) -> dict[str, np.ndarray]:
     """Pure function run on a worker: properties (and the grid) of one molecule as arrays."""
     from hohenberg.qc.density import density_on_grid
     from hohenberg.qc.scf import run_scf
+    from hohenberg.qc.xtb import optimize_geometry, run_xtb
 
-    result = run_scf(molecule, config.level, threads=config.threads_per_task)
+    molecule = as_molecule(item)
+    if config.optimize:
+        molecule = optimize_geometry(molecule, config.optimize)
+    level = parse_level(config.level)
+    if level.is_xtb:
+        result = run_xtb(molecule, level)
+    else:
+        result = run_scf(molecule, level, threads=config.threads_per_task)
     s = result.summary()
     arrays = {k: np.asarray(s[k], dtype=np.float64) for k in
               ("energy_eV", "homo_eV", "lumo_eV", "gap_eV", "mu_D", "dipole_D", "mulliken_charges_e", "wall_s")}
-    arrays["scf_cycles"] = np.asarray(result.n_cycles)
+    arrays["scf_cycles"] = np.asarray(s["scf_cycles"])
     arrays["numbers"] = molecule.numbers
     arrays["positions"] = molecule.positions
+    arrays["charge"] = np.asarray(molecule.charge, dtype=np.int64)  # so a table can be rebuilt from the store
+    arrays["spin"] = np.asarray(molecule.spin, dtype=np.int64)
     if config.density:
         grid = Grid.around(molecule.positions, config.spacing, config.size)
         if config.layout == "orbitals":  # no grid evaluation here: the reader renders it
@@ -87,6 +106,8 @@ class BatchDir:
         # what the results depend on; threads_per_task does not, so reruns may change it
         science = {"level": config.level, "spacing": config.spacing, "size": config.size,
                    "density": config.density}
+        if config.optimize:  # only when set, so stores written before the option still resume
+            science["optimize"] = config.optimize
         self.store = StoreWriter(self.out, science, layout_name=config.layout, container=config.container)
         self.failures_path = self.out / "failures.jsonl"
 
@@ -104,8 +125,11 @@ class BatchDir:
                 continue  # a line cut by a crash
         return ids
 
-    def write(self, mol_id: str, arrays: dict[str, np.ndarray], level: str) -> None:
-        self.store.put(mol_id, arrays, {"level": level, "source": "hohenberg qc batch"})
+    def write(self, mol_id: str, arrays: dict[str, np.ndarray], level: str, geometry: str | None = None) -> None:
+        meta = {"level": level, "source": "hohenberg qc batch"}
+        if geometry is not None:
+            meta["geometry"] = geometry
+        self.store.put(mol_id, arrays, meta)
 
     def fail(self, mol_id: str, reason: str) -> None:
         with open(self.failures_path, "a") as fh:
@@ -117,12 +141,19 @@ class BatchDir:
         self.store.close()
 
 
-def run_batch(molecules: Iterable[Molecule], out: str | Path, config: BatchConfig, workers: int = 1,
+def run_batch(molecules: Iterable[BatchItem], out: str | Path, config: BatchConfig, workers: int = 1,
               scheduler: str | None = None, retry_failed: bool = False, max_in_flight: int | None = None,
               progress: Callable[[int, int], None] | None = None, total: int | None = None) -> BatchSummary:
     """Compute every molecule not yet on disk; see the module docstring."""
     if config.layout not in ("grid", "orbitals"):
         raise HohenbergError(f"unknown store layout {config.layout!r} (grid, orbitals)")
+    level = parse_level(config.level)  # a misspelt level fails here, not once per molecule
+    if config.density and not level.has_density:
+        raise HohenbergError(f"level {level.name} has no density grid: run the batch with density=False "
+                             f"(--no-density), properties only")
+    if config.optimize and not parse_level(config.optimize).is_xtb:
+        raise HohenbergError(f"optimize={config.optimize!r}: geometries are relaxed with an xTB level "
+                             f"(gfn2-xtb, gfn1-xtb)")
     state = BatchDir(out, config)
     done = state.done_ids()
     skip = done | (set() if retry_failed else state.failed_ids())
@@ -138,11 +169,12 @@ def run_batch(molecules: Iterable[Molecule], out: str | Path, config: BatchConfi
     computed = failed = 0
     limit = max_in_flight or 2 * max(workers, 1)
 
-    def record(mol: Molecule, outcome: tuple[str, object]) -> None:
+    def record(mol: BatchItem, outcome: tuple[str, object]) -> None:
         nonlocal computed, failed
         kind, payload = outcome
         if kind == "ok":
-            state.write(mol.name, payload, config.level)
+            geometry = f"{parse_level(config.optimize).name}-opt" if config.optimize else geometry_of(mol)
+            state.write(mol.name, payload, config.level, geometry)
             computed += 1
         else:
             state.fail(mol.name, str(payload))
@@ -163,7 +195,7 @@ def run_batch(molecules: Iterable[Molecule], out: str | Path, config: BatchConfi
     return BatchSummary(len(state.done_ids()), computed, n_skipped, len(state.failed_ids()), str(state.out))
 
 
-def _guarded(molecule: Molecule, config: BatchConfig) -> tuple[str, object]:
+def _guarded(molecule: BatchItem, config: BatchConfig) -> tuple[str, object]:
     """Run on a worker; exceptions become a reason string (the batch never dies of one molecule)."""
     try:
         return "ok", compute_one(molecule, config)

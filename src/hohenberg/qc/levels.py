@@ -7,6 +7,10 @@ Pople bases), ``+cart`` all-Cartesian (6D 10F), ``+sph`` all-spherical (PySCF's 
 ``+gpol`` Gaussian's exponents for multiple polarization sets, ``+libpol`` the library's;
 ``+grid4`` a finer DFT grid.  ``qm9`` (= ``b3lyp/6-31g(2df,p)``) is QM9's level as Gaussian ran
 it: ``b3lyp/6-31g(2df,p)+6d7f+gpol``.
+
+``gfn2-xtb`` and ``gfn1-xtb`` are semi-empirical tight-binding levels (tblite,
+:mod:`hohenberg.qc.xtb`): a Level with that method, no basis and no options.  They give
+properties only -- no density matrix in a Gaussian basis, hence no density grid.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ from dataclasses import dataclass, replace
 from hohenberg.errors import HohenbergError
 
 CONVENTIONS = ("spherical", "6d7f", "cartesian")
+XTB_LEVELS = ("gfn2-xtb", "gfn1-xtb")
 
 
 @dataclass(frozen=True)
 class Level:
-    method: str  # "hf" or a PySCF xc name
-    basis: str
+    method: str  # "hf", a PySCF xc name, or an xTB method (XTB_LEVELS)
+    basis: str  # "" for xTB
     density_fit: bool = False
     convention: str = "spherical"  # spherical (5D 7F) | 6d7f | cartesian (6D 10F)
     grid_level: int = 3
@@ -39,7 +44,18 @@ class Level:
         return self.method.lower() == "hf"
 
     @property
+    def is_xtb(self) -> bool:
+        return self.method.lower() in XTB_LEVELS
+
+    @property
+    def has_density(self) -> bool:
+        """Whether a density on a grid can be computed at this level (not for xTB)."""
+        return not self.is_xtb
+
+    @property
     def name(self) -> str:
+        if self.is_xtb:
+            return self.method.lower()
         text = f"{self.method}/{self.basis}"
         if self.density_fit:
             text += "+df"
@@ -73,13 +89,17 @@ def parse_level(text: str | Level) -> Level:
     if isinstance(text, Level):
         return text
     base, *options = text.strip().lower().split("+")
+    if base in XTB_LEVELS:
+        if options:  # basis and grid options mean nothing to tight binding
+            raise HohenbergError(f"level {text!r}: xTB levels take no options")
+        return Level(base, "")
     if base in NAMED:
         level = NAMED[base]
     elif base.count("/") == 1 and all(base.split("/")):
         method, basis = base.split("/")
         level = Level(method, basis)
     else:
-        raise HohenbergError(f"level {text!r} is not 'method/basis' (e.g. b3lyp/6-31g*) or one of {', '.join(NAMED)}")
+        raise HohenbergError(f"level {text!r} is not 'method/basis' (e.g. b3lyp/6-31g*) or one of {', '.join(NAMED)}, {', '.join(XTB_LEVELS)}")
     for opt in options:
         if opt == "df":
             level = replace(level, density_fit=True)

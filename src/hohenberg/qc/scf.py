@@ -73,6 +73,9 @@ class SCFResult:
 
 def build_mol(molecule: Molecule, level: Level) -> gto.Mole:
     """The PySCF molecule: Cartesian AOs for the 6d7f and cartesian conventions."""
+    if level.is_xtb:  # no basis set: tight binding runs through hohenberg.qc.xtb
+        raise HohenbergError(f"level {level.name} is semi-empirical (tblite): no PySCF SCF, density matrix "
+                             f"or density grid; use a method/basis level for those")
     basis = level.basis
     if level.polarization == "gaussian":
         try:
