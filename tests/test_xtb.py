@@ -128,8 +128,9 @@ def test_batch_smiles_resume_and_table_from_store(tmp_path):
     row = int(table.index_of(["five-2"])[0])
     mol = table.molecule(row)
     direct = run_xtb(mol)  # the stored geometry gives the stored number
-    assert table.properties["homo_eV"][row] == direct.homo_eV
-    np.testing.assert_allclose(mol.atom_properties["mulliken_charge_e"], direct.charges_e)
+    # equal up to the order of tblite's OpenMP sums (1e-13 eV seen), not bit for bit
+    assert table.properties["homo_eV"][row] == pytest.approx(direct.homo_eV, abs=1e-9)
+    np.testing.assert_allclose(mol.atom_properties["mulliken_charge_e"], direct.charges_e, atol=1e-9)
     assert mol.atom_properties["mulliken_charge_e"].sum() == pytest.approx(0.0, abs=1e-8)
 
 
