@@ -50,3 +50,56 @@ def atomic_number(sym: str) -> int:
 def unit_of(name: str) -> str:
     """The unit a property name carries in its suffix (``homo_eV`` -> ``eV``), or ``''``."""
     return name.rsplit("_", 1)[1] if "_" in name else ""
+
+
+# -- units spelled in column names -------------------------------------------------------------
+KJMOL_EV = KCALMOL_EV / CAL_J  # eV per kJ/mol
+
+ENERGY_TO_EV = {"eV": 1.0, "meV": 1.0 / EV_MEV, "Ha": HARTREE_EV, "kcal/mol": KCALMOL_EV, "kJ/mol": KJMOL_EV}
+"""Energy units converted to eV when data enter the package, by canonical spelling."""
+
+KEPT_UNITS = ("D", "bohr3", "bohr2", "calmolK", "cm1", "GHz", "K", "e", "Ang", "1")
+"""Other units kept as they are (spelled this way in column names); ``1`` is dimensionless."""
+
+# Spellings people use, by their canonical form.  Single letters are matched exactly so that a
+# name like ``bond_d`` is not read as Debye; longer spellings ignore case.
+_EXACT = {"D": "D", "K": "K", "e": "e", "1": "1", "A": "Ang", "Eh": "Ha"}
+_ANY_CASE = {
+    "ev": "eV", "mev": "meV", "ha": "Ha", "hartree": "Ha", "kcal/mol": "kcal/mol", "kcalmol": "kcal/mol",
+    "kj/mol": "kJ/mol", "kjmol": "kJ/mol", "debye": "D", "bohr3": "bohr3", "bohr^3": "bohr3", "a03": "bohr3",
+    "bohr2": "bohr2", "bohr^2": "bohr2", "a02": "bohr2", "calmolk": "calmolK", "cal/molk": "calmolK",
+    "cal/mol/k": "calmolK", "cal/(mol*k)": "calmolK", "cm1": "cm1", "cm-1": "cm1", "cm^-1": "cm1",
+    "ghz": "GHz", "ang": "Ang", "angstrom": "Ang", "none": "1", "dimensionless": "1", "unitless": "1",
+}
+
+
+def canonical_unit(text: str) -> str | None:
+    """The canonical spelling of a unit (``hartree`` -> ``Ha``, ``kcalmol`` -> ``kcal/mol``), or None."""
+    text = text.strip()
+    return _EXACT.get(text) or _ANY_CASE.get(text.lower())
+
+
+def split_unit(name: str) -> tuple[str, str | None]:
+    """``(base, canonical unit)`` of a column name (``gap_Ha`` -> ``('gap', 'Ha')``); unit None if unknown."""
+    if "_" not in name:
+        return name, None
+    base, suffix = name.rsplit("_", 1)
+    unit = canonical_unit(suffix)
+    return (base, unit) if unit and base else (name, None)
+
+
+def stored_unit(unit: str) -> str:
+    """The unit a value is stored in: eV for every energy unit, otherwise the unit itself."""
+    return "eV" if unit in ENERGY_TO_EV else unit
+
+
+def to_ev(values, unit: str):
+    """Energies in ``unit`` (canonical spelling) converted to eV; ValueError for a non-energy unit."""
+    if unit not in ENERGY_TO_EV:
+        raise ValueError(f"{unit!r} is not an energy unit; known: {', '.join(ENERGY_TO_EV)}")
+    return values * ENERGY_TO_EV[unit]
+
+
+def convert_to_stored(values, unit: str):
+    """Values in ``unit`` converted to the stored unit (:func:`stored_unit`)."""
+    return to_ev(values, unit) if unit in ENERGY_TO_EV else values

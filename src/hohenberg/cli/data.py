@@ -7,16 +7,17 @@ import resource
 from pathlib import Path
 from typing import Annotated, Optional
 
+import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hohenberg.cli.output import console, print_json, print_table
-from hohenberg.datasets import qm9
+from hohenberg.cli.output import console, err_console, print_json, print_table
+from hohenberg.datasets import importing, qm9
 from hohenberg.datasets.statistics import target_statistics
 from hohenberg.models.metrics import target_label
 from hohenberg.molecules.table import MoleculeTable
 
-app = typer.Typer(help="Build and inspect data sets (QM9).", no_args_is_help=True)
+app = typer.Typer(help="Build and inspect data sets (QM9, or your own molecules).", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
 
@@ -57,25 +58,32 @@ def build_qm9(
 
 @app.command("info")
 def info(
-    table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="A table written by 'hohenberg data qm9'.")],
+    table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="A table written by 'hohenberg data qm9' or 'data import'.")],
     json_out: JsonOpt = False,
 ) -> None:
-    """Counts and per-target statistics (mean, std, min, max) with units."""
+    """Counts, elements, charge/spin, per-target statistics (mean, std, min, max) with units, provenance."""
     table = MoleculeTable.load(table_path)
-    targets = [t for t in qm9.TARGETS if t in table.properties]
-    stats = target_statistics(table, targets)
-    flagged = int(table.properties.get("uncharacterized", [0]).sum()) if "uncharacterized" in table.properties else 0
-    split = qm9.standard_split(table) if "qm9_index" in table.properties else {}
+    summary = importing.describe(table)
+    is_qm9 = "qm9_index" in table.properties
+    targets = [t for t in qm9.TARGETS if t in table.properties] if is_qm9 else list(summary["targets"])
+    stats = target_statistics(table, [t for t in targets if np.isfinite(table.properties[t]).any()])
+    flagged = int(table.properties["uncharacterized"].sum()) if "uncharacterized" in table.properties else 0
+    split = qm9.standard_split(table) if is_qm9 else {}
     result = {"molecules": len(table), "atoms": int(table.offsets[-1]),
-              "atoms_per_molecule_mean": float(table.n_atoms.mean()), "uncharacterized": flagged,
-              "split_sizes": {k: len(v) for k, v in split.items()}, "meta": table.meta, "targets": stats}
+              "atoms_per_molecule_mean": float(table.n_atoms.mean()) if len(table) else 0.0,
+              "uncharacterized": flagged, "split_sizes": {k: len(v) for k, v in split.items()},
+              "elements": summary["elements"], "charge": summary["charge"], "spin": summary["spin"],
+              "target_provenance": summary["target_provenance"], "meta": table.meta, "targets": stats}
     if json_out:
         print_json(result)
         return
+    split_text = f"; split {result['split_sizes']}" if is_qm9 else ""
     console.print(f"[bold]{table_path}[/]: {len(table)} molecules, {result['atoms']} atoms "
-                  f"({result['atoms_per_molecule_mean']:.2f} per molecule), {flagged} uncharacterized; "
-                  f"split {result['split_sizes']}; source {table.meta.get('source_kind', '?')}")
+                  f"({result['atoms_per_molecule_mean']:.2f} per molecule), {flagged} uncharacterized"
+                  f"{split_text}; source {table.meta.get('source_kind', '?')}")
+    print_composition(summary)
     print_statistics(stats)
+    print_provenance(summary["target_provenance"])
 
 
 def print_statistics(stats: dict[str, dict]) -> None:
@@ -104,3 +112,82 @@ def from_store(
         print_json(result)
     else:
         print_table("table written from store", ["", "value"], [(k, v) for k, v in result.items()])
+
+
+def print_composition(summary: dict) -> None:
+    console.print("elements (atoms): " + ", ".join(f"{el} {n}" for el, n in summary["elements"].items()))
+    console.print("charge (molecules): " + ", ".join(f"{c}: {n}" for c, n in summary["charge"].items())
+                  + "; spin 2S (molecules): " + ", ".join(f"{s}: {n}" for s, n in summary["spin"].items()))
+
+
+def print_provenance(provenance: dict) -> None:
+    if provenance:
+        print_table("target provenance", ["target", "source", "unit in file", "level"],
+                    [(t, p.get("source", ""), p.get("unit_in_file", ""), p.get("level", "")) for t, p in provenance.items()])
+
+
+# -- importing users' own molecules --------------------------------------------------------------
+@app.command("import")
+def import_files(
+    files: Annotated[list[Path], typer.Argument(
+        metavar="FILE", help="Extended XYZ (.xyz/.extxyz), SDF (.sdf), CSV/TSV with a SMILES column, "
+                                "ASE database (.db), or a QM9 source (directory, .tar.bz2, qm9pack wheel).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Table file to write (.npz); nothing is written on error.")],
+    targets: Annotated[Optional[str], typer.Option(
+        help="Comma-separated target columns (default: every numeric column but ids, SMILES, charge, spin).")] = None,
+    units: Annotated[Optional[str], typer.Option(
+        help="Units of columns whose names do not carry one, e.g. 'gap=Ha,energy=kcal/mol,logS=1'.")] = None,
+    on_error: Annotated[str, typer.Option(
+        help="'fail': stop at the first bad molecule; 'skip': leave it out and list it in <table>.skipped.csv.")] = "fail",
+    smiles_column: Annotated[Optional[str], typer.Option(help="The SMILES column of a CSV (default: 'smiles').")] = None,
+    id_column: Annotated[Optional[str], typer.Option(
+        help="Column (SDF tag, extxyz key, db key; 'title' for the SDF title line) with molecule ids.")] = None,
+    level: Annotated[Optional[str], typer.Option(help="Level of theory of the targets, e.g. 'b3lyp/def2-svp'.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import your own molecules and targets into one table (energies converted to eV)."""
+    if on_error not in importing.ON_ERROR:
+        raise typer.BadParameter(f"must be one of {', '.join(importing.ON_ERROR)}, not {on_error!r}",
+                                 param_hint="--on-error")
+    try:
+        declared = importing.parse_units_option(units) if units is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--units") from None
+    target_list = importing.parse_list_option(targets) if targets is not None else None
+    t0 = time.perf_counter()
+    with Progress(TextColumn("importing {task.description}"), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=json_out) as bar:
+        task = bar.add_task("", total=None)
+        result = importing.import_molecules(
+            files, target_list, declared, on_error, id_column, smiles_column, level=level,
+            progress=lambda name, n: bar.update(task, description=name, completed=n))
+    path = result.table.save(out)
+    skipped_path = None
+    if on_error == "skip":
+        skipped_path = importing.write_skipped_csv(path.with_name(f"{path.stem}.skipped.csv"), result.skipped)
+    summary = importing.describe(result.table)
+    report = {"path": str(path), "molecules": summary["molecules"], "atoms": summary["atoms"],
+              "elements": summary["elements"], "targets": summary["targets"],
+              "source_kind": result.table.meta["source_kind"], "skipped": len(result.skipped),
+              "time_s": round(time.perf_counter() - t0, 3)}
+    if skipped_path is not None:
+        report |= {"skipped_csv": str(skipped_path), "skipped_rows": result.skipped}
+    if json_out:
+        print_json(report)
+        return
+    print_import_report(report, result.table.meta)
+
+
+def print_import_report(report: dict, meta: dict[str, str]) -> None:
+    rows = [("table", report["path"]), ("molecules", report["molecules"]), ("atoms", report["atoms"]),
+            ("elements", ", ".join(f"{el} {n}" for el, n in report["elements"].items())),
+            ("targets", ", ".join(f"{t} ({u})" for t, u in report["targets"].items()) or "none"),
+            ("source", report["source_kind"]), ("skipped", report["skipped"]), ("time (s)", report["time_s"])]
+    if "skipped_csv" in report:
+        rows.append(("skipped rows", report["skipped_csv"]))
+    if "hydrogens_added" in meta:
+        rows.append(("hydrogens added by RDKit", f"{meta['hydrogens_added']} molecules"))
+    print_table("imported", ["", "value"], rows)
+
+
+# -- reading from a store: kept below this line --------------------------------------------------
