@@ -211,16 +211,16 @@ def test_radial_environment_equals_a_brute_force_sum(graphs):
     cfg = GraphModelConfig(model="gin", views=("bond",), targets=TARGETS, environment=True)
     batch = _batch(graphs, cfg)
     env = RadialEnvironment(5.0, 8)
-    got = env(batch).view(batch.num_nodes, len(env.ELEMENTS) + 1, 8)
+    got = env(batch).view(batch.num_nodes, len(env.elements) + 1, 8)
     pos, z, mol = batch.pos.double(), batch.z, batch.batch
     centres = env.rbf.offset.double()
     coeff = -0.5 / float(centres[1] - centres[0]) ** 2
     for i in range(0, batch.num_nodes, 7):
-        want = torch.zeros(len(env.ELEMENTS) + 1, 8, dtype=torch.float64)
+        want = torch.zeros(len(env.elements) + 1, 8, dtype=torch.float64)
         for j in range(batch.num_nodes):
             d = float((pos[i] - pos[j]).norm())
             if j == i or mol[j] != mol[i] or d >= 5.0:
                 continue
-            want[env.ELEMENTS.index(int(z[j]))] += torch.exp(coeff * (d - centres) ** 2) * 0.5 * (np.cos(np.pi * d / 5.0) + 1)
+            want[env.elements.index(int(z[j]))] += torch.exp(coeff * (d - centres) ** 2) * 0.5 * (np.cos(np.pi * d / 5.0) + 1)
         torch.testing.assert_close(got[i].double(), want, rtol=1e-4, atol=1e-5)
     assert float(got[:, 1].sum()) > 0  # carbon neighbours exist: not vacuous

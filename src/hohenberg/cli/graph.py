@@ -33,13 +33,17 @@ def _load_table(path: Path):
 
 
 def train_graph(
-    table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="A QM9 table (.npz).")],
+    table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="A molecule table (.npz): QM9's, or your own "
+                                                                    "from `data import` / `data from-store`.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
     model: Annotated[str, typer.Option(help="mpnn | gin | schnet | attention | pyg-schnet | pyg-dimenet++")] = "gin",
     features: Annotated[str, typer.Option(help="Atom feature set: element | basic | gasteiger | gilmer.")] = "gasteiger",
     views: Annotated[str, typer.Option(help="Comma-separated graph views: bond, radius, complete "
                                             "(several only with --model attention).")] = "bond",
-    targets: Annotated[str, typer.Option(help="Comma-separated targets, unit in the name, or 'all' (the 13 QM9 targets).")] = "all",
+    targets: Annotated[str, typer.Option(help="Comma-separated targets, unit in the name, or 'all' (every target of "
+                                              "the table; QM9: its 13).")] = "all",
+    extensive: Annotated[Optional[str], typer.Option(help="Comma-separated targets that grow with the molecule (read out "
+                                                          "atom-wise); default: QM9's, and energies by name.")] = None,
     encoder: Annotated[str, typer.Option(help="Encoder of every view for --model attention: mpnn | gin | schnet.")] = "schnet",
     selection: Annotated[str, typer.Option(help="--model attention: soft (mix) or hard (learned selection).")] = "soft",
     hidden: Annotated[int, typer.Option(help="Hidden width.")] = 128,
@@ -63,7 +67,9 @@ def train_graph(
                                                        "a final run without --member tests them all).")] = None,
     graph_workers: Annotated[int, typer.Option(help="Processes that build the graphs of the table (once; then cached).")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the first member.")] = 0,
-    split_seed: Annotated[int, typer.Option(help="Seed of the standard split.")] = 0,
+    split: Annotated[str, typer.Option(help="auto (QM9: standard, else random) | standard | random | scaffold | "
+                                            "a JSON file of id lists {train, val, test}.")] = "auto",
+    split_seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
     accelerator: Annotated[str, typer.Option(help="Lightning accelerator: auto | cpu | gpu.")] = "auto",
     devices: Annotated[str, typer.Option(help="Lightning devices (auto, or a number).")] = "auto",
     strategy: Annotated[str, typer.Option(help="Lightning strategy (auto, ddp, ...).")] = "auto",
@@ -71,9 +77,10 @@ def train_graph(
     fresh: Annotated[bool, typer.Option("--fresh", help="Ignore checkpoints in OUT; do not resume.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Train a graph model (or an ensemble) on a QM9 table; writes weights, metrics, parity and learning curves."""
+    """Train a graph model (or an ensemble) on any molecule table; writes weights, split, metrics, parity and learning curves."""
+    from hohenberg.datasets.splits import resolve_kind
+    from hohenberg.datasets.targets import table_targets
     from hohenberg.graph.models import GraphModelConfig
-    from hohenberg.datasets.qm9 import TARGETS
     from hohenberg.graph.run import GraphRunConfig, train_graph_model
     from hohenberg.training.lightning_module import SCHEDULES
     from hohenberg.training.trainer import TrainConfig
@@ -86,7 +93,8 @@ def train_graph(
     bond_lengths = ("bond" in _csv(views)) if bond_lengths is None else bond_lengths
     try:
         mcfg = GraphModelConfig(model=model, features=features, views=_csv(views),
-                                targets=TARGETS if targets == "all" else _csv(targets),
+                                targets=table_targets(table) if targets == "all" else _csv(targets),
+                                extensive=None if extensive is None else _csv(extensive),
                                 hidden=hidden, layers=layers, readout=readout, encoder=encoder,
                                 selection=selection, cutoff=cutoff, bond_lengths=bond_lengths,
                                 extensive_readout="atomwise" if atomwise else "pooled", environment=environment)
@@ -102,7 +110,8 @@ def train_graph(
     tcfg = TrainConfig(max_epochs=epochs, max_time_s=max_time, patience=patience, batch_size=batch_size, lr=lr,
                        lr_schedule=lr_schedule, seed=seed, accelerator=accelerator, devices=int(devices) if devices.isdigit() else devices,
                        strategy=strategy)
-    run = GraphRunConfig(mcfg, tcfg, n_train, n_val, n_test, split_seed, ensemble)
+    resolve_kind(table, split)
+    run = GraphRunConfig(mcfg, tcfg, n_train, n_val, n_test, split_seed, ensemble, split)
     cache_dir = cache if cache is not None else table_path.with_name(table_path.name + ".graphs")
     summary = train_graph_model(table, run, out, cache_dir, resume=not fresh,
                                 log=(lambda s: None) if json_out else (lambda s: err_console.print(s, highlight=False)),
@@ -143,7 +152,7 @@ def evaluate(
     model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="A directory written by `train graph`.")],
     table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="A table with the model's targets (.npz).")],
     split: Annotated[str, typer.Option(help="test | val | train | all: rows of TABLE to evaluate "
-                                            "(the model's own split seed and subset sizes).")] = "test",
+                                            "(the ids of the model's own split, split.json).")] = "test",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for evaluation.json, parity.png, predictions.csv.")] = None,
     cache: Annotated[Optional[Path], typer.Option(help="Graph cache folder (default: TABLE.graphs/).")] = None,
     json_out: JsonOpt = False,
@@ -162,15 +171,20 @@ def evaluate(
     if split == "all":
         rows = np.arange(len(table))
     elif split in ("train", "val", "test"):
-        sizes = provs[0].get("split_sizes", {})
-        run = GraphRunConfig(n_train=sizes.get("train"), n_val=sizes.get("val"), n_test=sizes.get("test"),
-                             split_seed=provs[0].get("split_seed", 0))
-        rows = split_rows(table, run)[split]
+        from hohenberg.datasets.splits import read_split
+
+        stored = read_split(model_dir, table)
+        if stored is None:  # a model directory written before splits were stored as ids
+            sizes = provs[0].get("split_sizes", {})
+            run = GraphRunConfig(n_train=sizes.get("train"), n_val=sizes.get("val"), n_test=sizes.get("test"),
+                                 split_seed=provs[0].get("split_seed", 0), split=provs[0].get("split", "auto"))
+            stored = split_rows(table, run)
+        rows = stored[split]
     else:
         raise InputError(None, f"--split must be test, val, train or all, not {split!r}")
     ds, _ = table_graphs(table, rows, cfg.cutoff,
                          cache if cache is not None else table_path.with_name(table_path.name + ".graphs"))
-    ds = ds.select(cfg.features, cfg.targets, views_needed(cfg))
+    ds = ds.select(cfg.features, cfg.targets, views_needed(cfg), cfg.elements)
     pred = predict_ensemble(members, ds)
     y = ds._data.y.numpy()
     errors = {t: error_summary(t, y[:, j], pred["mean"][:, j]) for j, t in enumerate(cfg.targets)}

@@ -94,7 +94,9 @@ def train_subgraph(
     max_depth: Annotated[int, typer.Option("--max-depth", help="boost: depth of each tree.")] = 3,
     n_topics: Annotated[int, typer.Option("--n-topics", help="topic: topics.")] = 10,
     radius: Annotated[int, typer.Option("--radius", help="topic: Morgan radius of the rooted subgraphs.")] = 2,
-    test_fraction: Annotated[float, typer.Option("--test-fraction", help="Held-out share for the reported errors.")] = 0.1,
+    test_fraction: Annotated[float, typer.Option("--test-fraction", help="random/scaffold split: held-out share for the reported errors.")] = 0.1,
+    split: Annotated[str, typer.Option("--split", help="random | scaffold (Bemis-Murcko) | standard (QM9 table) | a JSON "
+                                                       "file of id lists, e.g. a graph model's split.json (fit on its train).")] = "random",
     limit: Annotated[Optional[int], typer.Option("--limit", help="Use a random subset of this many molecules.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the subset and split.")] = 0,
     json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
@@ -111,13 +113,21 @@ def train_subgraph(
         raise InputError(None, "--max-count must be at least 1")
     if not 0 <= test_fraction < 1:
         raise InputError(None, "--test-fraction must be in [0, 1)")
+    from hohenberg.datasets.splits import split_molecules, write_split_ids
+
     data = read_training_data(data_path, target, smiles_column)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(data.smiles))
-    if limit is not None:
-        order = order[:limit]
-    n_test = int(round(test_fraction * len(order)))
-    test, train = order[:n_test], order[n_test:]
+    if limit is not None:  # a random subset, then split as asked
+        keep = np.sort(np.random.default_rng(seed).permutation(len(data.smiles))[:limit])
+        data = type(data)([data.smiles[i] for i in keep], data.y[keep], [data.ids[i] for i in keep], data.target)
+    table = None
+    if data_path.suffix.lower() == ".npz" and split == "standard":
+        from hohenberg.molecules.table import MoleculeTable
+
+        table = MoleculeTable.load(data_path)
+    parts = split_molecules(data.ids, data.smiles, split, seed, (1.0 - test_fraction, 0.0, test_fraction), table)
+    train, test = parts["train"], parts["test"]
+    if len(train) == 0:
+        raise InputError(None, f"--split {split}: no training molecule among the {len(data.ids)} given")
     smiles = np.asarray(data.smiles, dtype=object)
     y = data.y
     support = _min_support(min_support, len(train))
@@ -154,7 +164,9 @@ def train_subgraph(
     else:
         result["n_features"] = len(est.bag_.names_)
         result["top"] = est.topics(6)
+    result["split"] = split
     save_model(est, out, {"training": {k: v for k, v in result.items() if k != "top"}})
+    write_split_ids(out, {k: [data.ids[i] for i in v] for k, v in parts.items()}, split, seed)
     (out / "metrics.json").write_text(json.dumps(result, indent=1, default=float))
     if json_out:
         print_json(result)

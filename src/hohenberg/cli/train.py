@@ -13,7 +13,7 @@ from hohenberg.cli.graph import train_graph
 from hohenberg.cli.hkmap import train_hkmap
 from hohenberg.cli.subgraph import train_subgraph
 from hohenberg.cli.volumetric import train_volumetric
-from hohenberg.datasets.qm9 import TARGETS
+from hohenberg.errors import InputError
 from hohenberg.fileio import atomic_write
 from hohenberg.models.metrics import report_unit, target_label
 from hohenberg.molecules.table import MoleculeTable
@@ -27,24 +27,35 @@ app.command("hkmap")(train_hkmap)
 
 @app.command("baseline")
 def baseline(
-    table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="A QM9 table (.npz).")],
+    table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="A molecule table (.npz).")],
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for baseline.json and parity.png.")] = None,
+    targets: Annotated[str, typer.Option(help="Comma-separated targets, or 'all' (every target of the table).")] = "all",
     n_train: Annotated[Optional[int], typer.Option(help="Train on this many molecules of the training split.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the standard split.")] = 0,
+    split: Annotated[str, typer.Option(help="auto (QM9: standard, else random) | standard | random | scaffold | "
+                                            "a JSON file of id lists.")] = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
     json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")] = False,
 ) -> None:
-    """Per-element linear baseline (counts of H, C, N, O, F -> target): test MAE for all 13 targets."""
+    """Per-element linear baseline (element counts -> target): test MAE of every target of the table."""
+    from hohenberg.datasets.splits import resolve_kind
+    from hohenberg.datasets.targets import table_targets
     from hohenberg.training.baseline import run_baseline
 
     table = MoleculeTable.load(table_path)
-    result = run_baseline(table, TARGETS, seed=seed, n_train=n_train)
+    names = table_targets(table) if targets == "all" else tuple(t.strip() for t in targets.split(",") if t.strip())
+    missing = [t for t in names if t not in table.properties]
+    if missing or not names:
+        raise InputError(table_path, f"table has no column(s) {', '.join(missing) or targets!r}; "
+                                     f"its targets: {', '.join(table_targets(table))}")
+    resolve_kind(table, split)
+    result = run_baseline(table, names, seed=seed, n_train=n_train, split=split)
     payload = result.to_json()
     if out is not None:
         from hohenberg.reports.parity import parity_grid
 
         atomic_write(out / "baseline.json", json.dumps(payload, indent=2))
         parity_grid(out / "baseline_parity.png",
-                    {target_label(t): (*result.predictions[t], report_unit(t)[0]) for t in TARGETS},
+                    {target_label(t): (*result.predictions[t], report_unit(t)[0]) for t in names},
                     title=f"per-element linear baseline, test split (n={result.split_sizes['test']})")
     if json_out:
         print_json(payload)

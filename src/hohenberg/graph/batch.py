@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hohenberg.graph.features import feature_columns
+from hohenberg.graph.features import ELEMENTS, select_features
 from hohenberg.graph.molgraph import molecule_tensors
 from hohenberg.molecules.molecule import Molecule
 
@@ -37,14 +37,15 @@ class GraphBatch:
         return int(self.z.shape[0])
 
 
-def collate(graphs: Sequence[dict], feature_set: str, views: Sequence[str]) -> GraphBatch:
-    """One batch of ``graphs`` (from :func:`molecule_tensors`): ``x`` narrowed to ``feature_set``,
-    edges of ``views`` only (and the radius view if a model's environment needs it)."""
+def collate(graphs: Sequence[dict], feature_set: str, views: Sequence[str],
+            elements: Sequence[int] = ELEMENTS) -> GraphBatch:
+    """One batch of ``graphs`` (from :func:`molecule_tensors`): ``x`` narrowed to ``feature_set``
+    (element one-hot over ``elements``), edges of ``views`` only (and the radius view if a
+    model's environment needs it)."""
     sizes = torch.as_tensor([g["z"].shape[0] for g in graphs])
     starts = torch.cumsum(sizes, 0) - sizes
-    cols = torch.as_tensor(feature_columns(feature_set))
     out = {k: torch.cat([g[k] for g in graphs]) for k in PER_GRAPH}
-    out["x"] = out["x"][:, cols]
+    out["x"] = select_features(out["x"], out["z"], feature_set, elements)
     for view in views:
         key = f"{view}_index"
         out[key] = torch.cat([g[key] + s for g, s in zip(graphs, starts.tolist())], dim=1)
@@ -79,11 +80,12 @@ def molecules_tensors(molecules: Sequence[Molecule], cutoff: float, workers: int
 
 @torch.no_grad()
 def predict_molecules(members: Sequence[torch.nn.Module], graphs: Sequence[dict], feature_set: str,
-                      views: Sequence[str], batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
+                      views: Sequence[str], batch_size: int = 512,
+                      elements: Sequence[int] = ELEMENTS) -> tuple[np.ndarray, np.ndarray]:
     """Ensemble mean and standard deviation over members (NaN for one member), physical units."""
     preds = [[] for _ in members]
     for i in range(0, len(graphs), batch_size):
-        batch = collate(graphs[i:i + batch_size], feature_set, views)
+        batch = collate(graphs[i:i + batch_size], feature_set, views, elements)
         for k, m in enumerate(members):
             preds[k].append(m.eval()(batch).numpy())
     P = np.stack([np.concatenate(p) for p in preds])

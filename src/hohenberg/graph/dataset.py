@@ -6,9 +6,9 @@ version), over several processes if asked, and cached as plain tensors (PyG's co
 ``torch.load(weights_only=True)``; nothing is unpickled.  The cache holds every feature block
 and every view, so any feature set / view / model combination trains from the same file.
 
-``y`` holds the 13 QM9 targets (:data:`hohenberg.datasets.qm9.TARGETS`, eV, D, bohr^3, ...;
-NaN where the table lacks one); :meth:`GraphDataset.select` narrows atoms' ``x`` to a feature
-set and ``y`` to the trained targets.
+``y`` holds every target of the table (:func:`hohenberg.datasets.targets.table_targets`: QM9's 13,
+or a user table's own columns; NaN where a molecule lacks one); :meth:`GraphDataset.select`
+narrows atoms' ``x`` to a feature set over a model's elements and ``y`` to the trained targets.
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ import torch
 from torch_geometric.data import Data, InMemoryDataset
 
 from hohenberg import __version__
+from hohenberg.datasets.qm9 import ELEMENTS as QM9_ELEMENTS
 from hohenberg.datasets.qm9 import TARGETS
+from hohenberg.datasets.targets import table_targets
 from hohenberg.fileio import atomic_open
-from hohenberg.graph.features import FEATURIZER_VERSION, feature_columns
+from hohenberg.graph.features import FEATURIZER_VERSION, select_features
 from hohenberg.graph.molgraph import molecule_graph
 from hohenberg.molecules.molecule import Molecule
 from hohenberg.molecules.table import MoleculeTable
@@ -52,9 +54,10 @@ class GraphDataset(InMemoryDataset):
         return cls(data, slices, provenance)
 
     def select(self, feature_set: str, targets: Sequence[str] = TARGETS,
-               views: Sequence[str] | None = None) -> GraphDataset:
-        """A copy whose ``x`` holds only ``feature_set``'s columns, ``y`` only ``targets`` and,
-        if ``views`` is given, only those views' edges (collating unused views costs throughput)."""
+               views: Sequence[str] | None = None, elements: Sequence[int] = QM9_ELEMENTS) -> GraphDataset:
+        """A copy whose ``x`` holds only ``feature_set``'s columns (element one-hot over
+        ``elements``), ``y`` only ``targets`` and, if ``views`` is given, only those views' edges
+        (collating unused views costs throughput)."""
         data = self._data.clone()
         slices = dict(self.slices)
         if views is not None:
@@ -65,8 +68,11 @@ class GraphDataset(InMemoryDataset):
                 if key in data:
                     del data[key]
                 slices.pop(key, None)
-        data.x = data.x[:, torch.as_tensor(feature_columns(feature_set))]
+        data.x = select_features(data.x, data.z, feature_set, elements)
         have = list(self.provenance.get("targets", TARGETS))
+        missing = [t for t in targets if t not in have]
+        if data.y.shape[1] and missing:
+            raise KeyError(f"the graphs carry no target(s) {', '.join(missing)} (they carry {', '.join(have)})")
         if data.y.shape[1]:
             data.y = data.y[:, [have.index(t) for t in targets]]
         prov = dict(self.provenance, feature_set=feature_set, selected_targets=list(targets))
@@ -98,18 +104,22 @@ def table_fingerprint(table: MoleculeTable, rows: np.ndarray) -> str:
     return h.hexdigest()[:16]
 
 
-def _targets_of(table: MoleculeTable, rows: np.ndarray) -> np.ndarray:
-    cols = [table.properties.get(t, np.full(len(table), np.nan))[rows] for t in TARGETS]
-    return np.column_stack(cols).astype(np.float64)  # float64: U0 ~ -1e4 eV, errors ~ meV
+def _targets_of(table: MoleculeTable, rows: np.ndarray, names: Sequence[str] | None = None) -> np.ndarray:
+    names = table_targets(table) if names is None else names
+    cols = [table.properties.get(t, np.full(len(table), np.nan))[rows] for t in names]
+    # float64: U0 ~ -1e4 eV, errors ~ meV
+    return np.column_stack(cols).astype(np.float64) if cols else np.zeros((len(rows), 0))
 
 
 def build_graphs(molecules: Sequence[Molecule], cutoff: float = 5.0, targets: np.ndarray | None = None,
                  provenance: dict | None = None, progress=None) -> GraphDataset:
-    """Graphs of ``molecules`` (``targets``: (n, 13) or None -> NaN)."""
+    """Graphs of ``molecules`` (``targets``: (n, k) values of ``provenance["targets"]`` (QM9's 13
+    by default), or None -> NaN)."""
     from rdkit import RDLogger
 
     graphs, sources = [], Counter()
-    y = np.full((len(molecules), len(TARGETS)), np.nan) if targets is None else targets
+    names = list((provenance or {}).get("targets", TARGETS))
+    y = np.full((len(molecules), len(names)), np.nan) if targets is None else targets
     t0 = time.perf_counter()
     RDLogger.DisableLog("rdApp.*")  # template mismatches are handled by the fallbacks; stay quiet
     try:
@@ -123,7 +133,7 @@ def build_graphs(molecules: Sequence[Molecule], cutoff: float = 5.0, targets: np
         RDLogger.EnableLog("rdApp.*")
     prov = dict(provenance or {})
     prov.update({"n_molecules": len(molecules), "cutoff_angstrom": cutoff,
-                 "featurizer_version": FEATURIZER_VERSION, "targets": list(TARGETS),
+                 "featurizer_version": FEATURIZER_VERSION, "targets": names,
                  "bond_sources": dict(sources), "build_s": round(time.perf_counter() - t0, 2),
                  "hohenberg_version": __version__})
     return GraphDataset.from_graphs(graphs, prov)
@@ -195,7 +205,7 @@ def build_graphs_parallel(molecules: Sequence[Molecule], cutoff: float, targets:
                 progress(min(len(parts) * step, len(molecules)), len(molecules))
     prov = dict(provenance)
     prov.update({"n_molecules": len(molecules), "cutoff_angstrom": cutoff,
-                 "featurizer_version": FEATURIZER_VERSION, "targets": list(TARGETS),
+                 "featurizer_version": FEATURIZER_VERSION, "targets": list(provenance.get("targets", TARGETS)),
                  "bond_sources": dict(sources), "build_s": round(time.perf_counter() - t0, 2),
                  "hohenberg_version": __version__})
     return concat_graphs(parts, prov)
@@ -214,18 +224,21 @@ def table_graphs(table: MoleculeTable, rows: np.ndarray | None = None, cutoff: f
     all_rows = np.arange(len(table))
     rows = all_rows if rows is None else np.asarray(rows, dtype=np.int64)
     path = None
+    names = list(table_targets(table))
     if cache_dir is not None:
-        key = f"graphs-{table_fingerprint(table, all_rows)}-c{cutoff:g}-f{FEATURIZER_VERSION}-table.pt"
-        path = Path(cache_dir) / key
+        key = f"graphs-{table_fingerprint(table, all_rows)}-c{cutoff:g}-f{FEATURIZER_VERSION}"
+        if names != list(TARGETS):  # the graphs carry the targets: another column set, another file
+            key += "-t" + hashlib.sha256(json.dumps(names).encode()).hexdigest()[:8]
+        path = Path(cache_dir) / f"{key}-table.pt"
     build_rows = rows if path is None else all_rows
     cached = path is not None and path.exists()
     if cached:
         ds = GraphDataset.load(path)
     else:
         sub = table.take(build_rows)
-        ds = build_graphs_parallel(list(sub), cutoff, _targets_of(table, build_rows),
+        ds = build_graphs_parallel(list(sub), cutoff, _targets_of(table, build_rows, names),
                                    {"table_meta": dict(table.meta), "fingerprint": table_fingerprint(table, build_rows),
-                                    "ids": [str(i) for i in sub.ids]}, workers, progress)
+                                    "ids": [str(i) for i in sub.ids], "targets": names}, workers, progress)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             ds.save(path)

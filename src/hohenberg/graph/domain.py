@@ -1,8 +1,10 @@
 """The training domain of a molecular model, and what a prediction outside it gets.
 
-A model trained on QM9 has seen neutral, closed-shell molecules of H, C, N, O and F with at most
-nine heavy atoms.  An element it never saw has no learned embedding, so such a molecule is
-refused.  A larger, charged or open-shell molecule can still be represented (the graph has no
+A model has seen molecules of some elements, up to some size, with some charges and spins (QM9:
+neutral, closed-shell molecules of H, C, N, O and F with at most nine heavy atoms; a model
+trained on a user's table records that table's).  An element it never saw has no learned
+embedding and no per-element offset, so any number would be arbitrary: such a molecule is
+refused, naming the element.  A larger, charged or open-shell molecule can still be represented (the graph has no
 size limit; charge and spin are not inputs), so it is answered with a warning that says why the
 numbers are less reliable than the test error suggests.
 """
@@ -43,11 +45,13 @@ def domain_warnings(mol: Molecule, domain: Domain) -> list[str]:
         out.append(f"{heavy} heavy atoms, more than the {domain.max_heavy_atoms} of any training molecule: "
                    "an extrapolation, errors may be several times the test MAE")
     if mol.charge not in domain.charges:
-        out.append(f"charge {mol.charge:+d}: the model saw neutral molecules only and does not take the "
-                   "charge as input; the values are not those of this ion")
+        seen = ", ".join(f"{c:+d}" for c in domain.charges)
+        out.append(f"charge {mol.charge:+d}: the training molecules had charge {seen} only and the model does not "
+                   "take the charge as input; the values are not those of this ion")
     if mol.spin not in domain.spins:
-        out.append(f"spin 2S={mol.spin}: the model saw closed-shell molecules only; the values are not "
-                   "those of this open-shell state")
+        seen = ", ".join(str(s) for s in domain.spins)
+        out.append(f"spin 2S={mol.spin}: the training molecules had 2S = {seen} only; the values are not "
+                   "those of this spin state")
     return out
 
 

@@ -70,15 +70,14 @@ class RadialEnvironment(nn.Module):
     Parrinello G2 functions).  Gives a 2D message-passing model the 3D surroundings of each atom
     (non-bonded contacts, crowding) at the cost of one scatter."""
 
-    ELEMENTS = ELEMENTS  # one slot each, and a last slot for any other element
-
-    def __init__(self, cutoff: float, n_rbf: int):
+    def __init__(self, cutoff: float, n_rbf: int, elements: tuple[int, ...] = ELEMENTS):
         super().__init__()
         self.cutoff = cutoff
         self.rbf = GaussianBasis(0.5, cutoff, n_rbf)
-        self.n_slots = len(self.ELEMENTS) + 1
-        lookup = torch.full((max(self.ELEMENTS) + 1,), len(self.ELEMENTS), dtype=torch.long)
-        lookup[list(self.ELEMENTS)] = torch.arange(len(self.ELEMENTS))
+        self.elements = tuple(elements)  # one slot each, and a last slot for any other element
+        self.n_slots = len(self.elements) + 1
+        lookup = torch.full((max(self.elements) + 1,), len(self.elements), dtype=torch.long)
+        lookup[list(self.elements)] = torch.arange(len(self.elements))
         self.register_buffer("element_slot", lookup, persistent=False)
         self.dim = self.n_slots * n_rbf
 

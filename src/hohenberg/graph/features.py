@@ -7,7 +7,7 @@ a column selection, so one cached graph data set serves every feature set.
 Blocks (width):
 
 =============== ===== ===================================================================
-element            6  one-hot H, C, N, O, F, other
+element            6  one-hot H, C, N, O, F, other (stored); a model's own element list at selection
 degree             6  one-hot number of bonded neighbours 0..5 (H included, 5 = 5 or more)
 formal_charge      3  one-hot -1, 0, +1
 hybridization      5  one-hot S, SP, SP2, SP3, other
@@ -31,20 +31,27 @@ Feature sets (:data:`FEATURE_SETS`):
 
 Bond features (6): one-hot single, double, triple, aromatic; conjugated; in ring.
 
+The element one-hot a model sees is built at selection time from the atomic numbers
+(:func:`select_features`) over the model's own element list (the elements of its training table,
+QM9's H, C, N, O, F by default) plus an "other" slot, so one cache serves tables of any elements.
+
 Changing any block or set changes :data:`FEATURIZER_VERSION`, which keys the graph cache.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+import torch
 from rdkit import Chem, RDConfig
 from rdkit.Chem import AllChem, ChemicalFeatures
 
 FEATURIZER_VERSION = 1
 
-_ELEMENTS = (1, 6, 7, 8, 9)
+_ELEMENTS = (1, 6, 7, 8, 9)  # the stored element block; models choose their own list
+ELEMENTS = _ELEMENTS
 _HYBRID = (Chem.HybridizationType.S, Chem.HybridizationType.SP, Chem.HybridizationType.SP2,
            Chem.HybridizationType.SP3)
 _BOND_TYPES = (Chem.BondType.SINGLE, Chem.BondType.DOUBLE, Chem.BondType.TRIPLE, Chem.BondType.AROMATIC)
@@ -75,10 +82,36 @@ def feature_columns(feature_set: str) -> np.ndarray:
     return np.concatenate([np.arange(where[b], where[b] + BLOCKS[b]) for b in FEATURE_SETS[feature_set]])
 
 
-def feature_names(feature_set: str) -> list[str]:
+def n_atom_inputs(feature_set: str, elements: Sequence[int] = _ELEMENTS) -> int:
+    """Width of :func:`select_features`' output for ``feature_set`` and the element list ``elements``."""
+    width = len(feature_columns(feature_set))
+    return width + (len(elements) - len(_ELEMENTS) if "element" in FEATURE_SETS[feature_set] else 0)
+
+
+def element_one_hot(z: torch.Tensor, elements: Sequence[int]) -> torch.Tensor:
+    """(n_atoms, len(elements) + 1) float32 one-hot of ``z`` over ``elements``, last column "other"."""
+    lookup = torch.full((int(max(max(elements), int(z.max()) if z.numel() else 0)) + 1,), len(elements), dtype=torch.long)
+    lookup[torch.as_tensor(list(elements), dtype=torch.long)] = torch.arange(len(elements))
+    return torch.nn.functional.one_hot(lookup[z.long()], len(elements) + 1).to(torch.float32)
+
+
+def select_features(x: torch.Tensor, z: torch.Tensor, feature_set: str,
+                    elements: Sequence[int] = _ELEMENTS) -> torch.Tensor:
+    """The columns of ``feature_set`` from the full block matrix ``x``, the element block rebuilt
+    from ``z`` over ``elements`` (identical to the stored block for QM9's elements)."""
+    blocks = FEATURE_SETS[feature_set]
+    if "element" not in blocks or tuple(elements) == _ELEMENTS:
+        return x[:, torch.as_tensor(feature_columns(feature_set))]
+    rest = torch.as_tensor(feature_columns(feature_set)[BLOCKS["element"]:])  # element is every set's first block
+    return torch.cat([element_one_hot(z, elements), x[:, rest]], dim=1)
+
+
+def feature_names(feature_set: str, elements: Sequence[int] = _ELEMENTS) -> list[str]:
     """Readable name of every column of ``feature_set`` (``element:C``, ``degree:3``, ...)."""
+    from hohenberg.units import symbol
+
     labels = {
-        "element": ["H", "C", "N", "O", "F", "other"], "degree": [str(i) for i in range(6)],
+        "element": [symbol(z) for z in elements] + ["other"], "degree": [str(i) for i in range(6)],
         "formal_charge": ["-1", "0", "+1"], "hybridization": ["S", "SP", "SP2", "SP3", "other"],
         "num_h": [str(i) for i in range(5)],
     }

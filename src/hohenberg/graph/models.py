@@ -17,9 +17,10 @@ from torch import nn
 
 from hohenberg.graph.ops import scatter_sum
 
-from hohenberg.datasets.qm9 import EXTENSIVE_TARGETS
+from hohenberg.datasets.qm9 import ELEMENTS as QM9_ELEMENTS
+from hohenberg.datasets.targets import extensive_targets
 from hohenberg.graph.encoders import ENCODERS, RadialEnvironment, ViewEdges, make_encoder
-from hohenberg.graph.features import FEATURE_SETS, feature_columns
+from hohenberg.graph.features import FEATURE_SETS, n_atom_inputs
 from hohenberg.training.scaler import TargetScaler
 from hohenberg.graph.views import VIEWS
 
@@ -44,10 +45,18 @@ class GraphModelConfig:
     bond_lengths: bool = False  # bond view: a radial basis of each bond's length next to its features
     extensive_readout: str = "pooled"  # "atomwise": extensive targets (energies, zpve, Cv) as sums over atoms
     environment: bool = False  # radial environment of each atom (radius view, cutoff) appended to its features
+    elements: tuple[int, ...] = QM9_ELEMENTS  # element one-hot and environment slots (+ one for any other)
+    extensive: tuple[str, ...] | None = None  # targets read out atom-wise; None: decided by name
 
     def __post_init__(self):
         self.views = tuple(self.views)
         self.targets = tuple(self.targets)
+        self.elements = tuple(int(z) for z in self.elements)
+        if self.extensive is not None:
+            self.extensive = tuple(self.extensive)
+        if not self.elements:
+            raise ValueError("a model needs at least one element")
+        extensive_targets(self.targets, self.extensive)  # every declared extensive target is a target
         if self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
         if self.features not in FEATURE_SETS:
@@ -71,7 +80,8 @@ class GraphModelConfig:
         """Columns of the targets read out as sums of atom contributions."""
         if self.extensive_readout != "atomwise":
             return ()
-        return tuple(j for j, t in enumerate(self.targets) if t in EXTENSIVE_TARGETS)
+        ext = extensive_targets(self.targets, self.extensive)
+        return tuple(j for j, t in enumerate(self.targets) if t in ext)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -106,8 +116,8 @@ class GraphRegressor(nn.Module):
 
     def __init__(self, cfg: GraphModelConfig):
         super().__init__()
-        self.environment = RadialEnvironment(cfg.cutoff, cfg.n_rbf // 2) if cfg.environment else None
-        in_dim = len(feature_columns(cfg.features)) + (self.environment.dim if cfg.environment else 0)
+        self.environment = RadialEnvironment(cfg.cutoff, cfg.n_rbf // 2, cfg.elements) if cfg.environment else None
+        in_dim = n_atom_inputs(cfg.features, cfg.elements) + (self.environment.dim if cfg.environment else 0)
         view = cfg.views[0]
         self.edges = ViewEdges(view, cfg.cutoff, cfg.n_rbf, cfg.bond_lengths)
         self.encoder = make_encoder(cfg.model, view, in_dim, cfg.hidden, cfg.layers, cfg.n_rbf, cfg.cutoff, cfg.readout,
@@ -133,7 +143,7 @@ class MultiViewRegressor(nn.Module):
 
     def __init__(self, cfg: GraphModelConfig):
         super().__init__()
-        in_dim = len(feature_columns(cfg.features))
+        in_dim = n_atom_inputs(cfg.features, cfg.elements)
         self.views = list(cfg.views)
         self.edges = nn.ModuleDict({v: ViewEdges(v, cfg.cutoff, cfg.n_rbf, cfg.bond_lengths) for v in self.views})
         self.encoders = nn.ModuleDict({

@@ -43,6 +43,14 @@ def sha256_of(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def _model_json(model_dir: Path) -> dict:
+    """``model.json`` of a directory written by ``train graph`` ({} when absent or unreadable)."""
+    try:
+        return json.loads((model_dir / "model.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 class EnsemblePredictor:
     """Members of one architecture, their calibration and domain (see module docstring)."""
 
@@ -79,7 +87,8 @@ class EnsemblePredictor:
                                                "or damaged; reinstall the package or retrain")
         cfg, members, _ = load_members(model_dir)
         calibration = {t: SigmaCalibration(**c) for t, c in card.get("calibration", {}).items()}
-        domain = Domain.from_dict(card["domain"]) if "domain" in card else Domain()
+        domain = card.get("domain") or _model_json(model_dir).get("domain")
+        domain = Domain.from_dict(domain) if domain else Domain()
         return cls(cfg, members, calibration, domain, card, str(model_dir))
 
     def check(self, molecules: Sequence[Molecule], where: str = "<input>") -> list[list[str]]:
@@ -102,7 +111,7 @@ class EnsemblePredictor:
             return self._predict_pyg(molecules, warnings, workers, batch_size)
         graphs = molecules_tensors(list(molecules), self.config.cutoff, workers)
         mean, spread = predict_molecules(self.members, graphs, self.config.features, views_needed(self.config),
-                                         batch_size)
+                                         batch_size, self.config.elements)
         return self._with_sigma(mean, spread, warnings)
 
     def _predict_pyg(self, molecules, warnings, workers, batch_size) -> Predictions:
@@ -111,7 +120,7 @@ class EnsemblePredictor:
 
         ds = build_graphs_parallel(list(molecules), self.config.cutoff, np.full((len(molecules), 0), np.nan), {},
                                    workers=workers, chunk=max(256, len(molecules) // (4 * max(workers, 1)) + 1))
-        ds = ds.select(self.config.features, (), views_needed(self.config))
+        ds = ds.select(self.config.features, (), views_needed(self.config), self.config.elements)
         pred = predict_ensemble(self.members, ds, batch_size=batch_size)
         return self._with_sigma(pred["mean"], pred["std"], warnings)
 

@@ -5,7 +5,8 @@ A model directory holds:
 * ``member_<k>.pt``: weights + configuration + provenance of ensemble member k
   (:mod:`hohenberg.training.checkpoint`, loads with ``weights_only=True``);
 * ``member_<k>/``: Lightning checkpoints (resume), ``metrics.csv``;
-* ``model.json``: configuration, split sizes, provenance, test errors (units in keys);
+* ``model.json``: configuration, split sizes, provenance, training domain, test errors (units in keys);
+* ``split.json``: the ids of the training, validation and test molecules;
 * ``learning_curve.png``, ``parity.png``, ``test_predictions.csv``.
 
 Ensemble members differ only in their seed (initialisation and batch order); the spread of
@@ -18,16 +19,19 @@ import csv
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch_geometric.loader import DataLoader
 
-from hohenberg.datasets.qm9 import quick_subset, standard_split
+from hohenberg.datasets.splits import resolve_kind, split_table, subset, write_split
+from hohenberg.datasets.targets import table_elements
+from hohenberg.errors import InputError
 from hohenberg.fileio import atomic_open, atomic_write
 from hohenberg.graph.dataset import GraphDataset, table_graphs
+from hohenberg.graph.domain import Domain
 from hohenberg.graph.inference import load_members, predict_ensemble, views_needed  # noqa: F401 (API)
 from hohenberg.graph.models import GraphModelConfig, build_model
 from hohenberg.models.metrics import error_summary, report_unit, target_label
@@ -46,14 +50,29 @@ class GraphRunConfig:
     n_test: int | None = None
     split_seed: int = 0
     ensemble: int = 1
+    split: str = "auto"  # auto | standard | random | scaffold | a JSON file of id lists (datasets.splits)
+    elements_from_table: bool = True  # the model's element list: the training molecules' elements
 
 
 def split_rows(table: MoleculeTable, cfg: GraphRunConfig) -> dict[str, np.ndarray]:
-    """Rows of train/val/test: the standard split, each optionally a nested random subset."""
-    split = standard_split(table, cfg.split_seed)
+    """Rows of train/val/test (:func:`~hohenberg.datasets.splits.split_table`), each optionally a
+    nested random subset."""
+    split = split_table(table, cfg.split, cfg.split_seed)
     sizes = {"train": cfg.n_train, "val": cfg.n_val, "test": cfg.n_test}
-    return {k: quick_subset(split[k], n, cfg.split_seed) if n is not None and n < len(split[k]) else split[k]
-            for k, n in sizes.items()}
+    return {k: subset(split[k], n, cfg.split_seed) for k, n in sizes.items()}
+
+
+def training_domain(table: MoleculeTable, rows: np.ndarray, name: str) -> Domain:
+    """What the training molecules cover: elements, size, charges, spins."""
+    sub = table.take(rows)
+    heavy = np.add.reduceat((sub.numbers > 1).astype(np.int64), sub.offsets[:-1]) if len(sub) else np.zeros(0)
+    elements = table_elements(sub)
+    from hohenberg.units import symbol
+
+    return Domain(elements=elements, max_heavy_atoms=int(heavy.max()) if len(heavy) else 0,
+                  charges=tuple(sorted({int(c) for c in sub.charge})), spins=tuple(sorted({int(s) for s in sub.spin})),
+                  description=f"{len(sub)} training molecules of {name}: elements {', '.join(symbol(z) for z in elements)}, "
+                              f"up to {int(heavy.max()) if len(heavy) else 0} heavy atoms")
 
 
 def _loader(ds, idx, batch_size, shuffle=False, num_workers=0):
@@ -81,18 +100,26 @@ def train_graph_model(table: MoleculeTable, cfg: GraphRunConfig, out_dir: str | 
     out.mkdir(parents=True, exist_ok=True)
     mcfg, tcfg = cfg.model, cfg.train
     rows = split_rows(table, cfg)
+    if len(rows["train"]) == 0 or len(rows["val"]) == 0 or len(rows["test"]) == 0:
+        raise InputError(None, f"the split leaves an empty part ({ {k: len(v) for k, v in rows.items()} }): "
+                         "the table is too small for a train/validation/test split")
+    if cfg.elements_from_table:
+        mcfg = replace(mcfg, elements=table_elements(table.take(rows["train"])))
+    domain = training_domain(table, rows["train"], table.meta.get("source", table.meta.get("dataset", "the table")))
+    write_split(out, table, rows, resolve_kind(table, cfg.split), cfg.split_seed)
     order = np.concatenate([rows["train"], rows["val"], rows["test"]])
     t0 = time.perf_counter()
     full, cached = table_graphs(table, order, mcfg.cutoff, cache_dir,
                                 progress=lambda i, n: log(f"graphs {i}/{n}"), workers=graph_workers)
     graph_s = time.perf_counter() - t0
-    ds = full.select(mcfg.features, mcfg.targets, views_needed(mcfg))
+    ds = full.select(mcfg.features, mcfg.targets, views_needed(mcfg), mcfg.elements)
     n_tr, n_va = len(rows["train"]), len(rows["val"])
     idx = {"train": np.arange(n_tr), "val": np.arange(n_tr, n_tr + n_va), "test": np.arange(n_tr + n_va, len(order))}
     log(f"{len(order)} graphs {'from cache' if cached else f'built in {graph_s:.1f} s'}")
     provenance = {
         "table_meta": dict(table.meta), "fingerprint": full.provenance["fingerprint"],
-        "split_seed": cfg.split_seed, "split_sizes": {k: int(len(v)) for k, v in rows.items()},
+        "split": resolve_kind(table, cfg.split), "split_seed": cfg.split_seed,
+        "split_sizes": {k: int(len(v)) for k, v in rows.items()},
         "featurizer_version": full.provenance["featurizer_version"], "bond_sources": full.provenance["bond_sources"],
         "train_config": tcfg.to_dict(),
     }
@@ -132,7 +159,7 @@ def train_graph_model(table: MoleculeTable, cfg: GraphRunConfig, out_dir: str | 
     errors = {t: error_summary(t, y[:, j], pred["mean"][:, j]) for j, t in enumerate(mcfg.targets)}
     summary = {
         "model": mcfg.to_dict(), "train": tcfg.to_dict(), "ensemble": cfg.ensemble, "provenance": provenance,
-        "graph_build_s": round(graph_s, 1), "graphs_from_cache": cached, "fits": fits,
+        "domain": domain.to_dict(), "graph_build_s": round(graph_s, 1), "graphs_from_cache": cached, "fits": fits,
         "train_molecules_per_s": float(np.mean([f["train_molecules_per_s"] for f in fits])),
         "test_errors": errors,
     }

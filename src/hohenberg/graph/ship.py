@@ -60,7 +60,7 @@ def package_model(model_dir: str | Path, table: MoleculeTable, dest: str | Path,
     measured, member_mae = {}, []
     for split in ("val", "test"):
         log(f"predicting the {split} split ({len(rows[split])} molecules)")
-        ds = graphs(rows[split]).select(cfg.features, targets, views_needed(cfg))
+        ds = graphs(rows[split]).select(cfg.features, targets, views_needed(cfg), cfg.elements)
         pred = predict_ensemble(predictor.members, ds)
         measured[split] = (ds._data.y.numpy(), pred["mean"], pred["std"])
     y_test = measured["test"][0]

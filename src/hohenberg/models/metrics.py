@@ -19,8 +19,11 @@ def target_label(target: str) -> str:
 
 
 def error_summary(target: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """MAE and RMSE in the report unit, with the unit in the keys (``mae_meV``)."""
+    """MAE and RMSE in the report unit, with the unit in the keys (``mae_meV``); molecules without
+    a reference value (NaN) are not counted."""
     unit, factor = report_unit(target)
-    err = (np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64)) * factor
+    y_true = np.asarray(y_true, dtype=np.float64)
+    known = np.isfinite(y_true)
+    err = (np.asarray(y_pred, dtype=np.float64)[known] - y_true[known]) * factor
     return {f"mae_{unit}": float(np.mean(np.abs(err))), f"rmse_{unit}": float(np.sqrt(np.mean(err**2))),
             "n": int(len(err))}

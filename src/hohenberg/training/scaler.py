@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from hohenberg.graph.ops import scatter_sum
 
-MAX_Z = 10  # QM9 has H, C, N, O, F; index by atomic number
+MAX_Z = 87  # offsets indexed by atomic number: every element up to Rn
 
 
 class TargetScaler(nn.Module):
@@ -44,6 +44,14 @@ class TargetScaler(nn.Module):
             # an exact fit leaves round-off (~1e-14 relative) as spread: scaling by it would blow up
             self.std[j] = sd if sd > 1e-9 * (1.0 + float(np.abs(Y[ok, j]).mean())) else 1.0
         return self
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # weights saved when offsets stopped at Z = 9 (QM9's elements): pad the table with zeros
+        key = prefix + "coef"
+        if key in state_dict and state_dict[key].shape[0] < MAX_Z:
+            old = state_dict[key]
+            state_dict[key] = torch.cat([old, old.new_zeros(MAX_Z - old.shape[0], old.shape[1])])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def offset(self, z: torch.Tensor, batch: torch.Tensor, n_mol: int) -> torch.Tensor:
         """(n_mol, n_targets) float64 offset of each molecule."""
