@@ -30,7 +30,7 @@ import numpy as np
 from hohenberg.errors import HohenbergError
 from hohenberg.grids import Grid
 from hohenberg.molecules.molecule import Molecule
-from hohenberg.qc.inputs import BatchItem, as_molecule, geometry_of
+from hohenberg.qc.inputs import BatchItem, SmilesEntry, as_molecule, geometry_of
 from hohenberg.qc.levels import parse_level
 
 
@@ -125,10 +125,13 @@ class BatchDir:
                 continue  # a line cut by a crash
         return ids
 
-    def write(self, mol_id: str, arrays: dict[str, np.ndarray], level: str, geometry: str | None = None) -> None:
+    def write(self, mol_id: str, arrays: dict[str, np.ndarray], level: str, geometry: str | None = None,
+              smiles: str | None = None) -> None:
         meta = {"level": level, "source": "hohenberg qc batch"}
         if geometry is not None:
             meta["geometry"] = geometry
+        if smiles:  # kept so a table built from the store has its SMILES (scaffolds, subgraph models)
+            meta["smiles"] = smiles
         self.store.put(mol_id, arrays, meta)
 
     def fail(self, mol_id: str, reason: str) -> None:
@@ -174,7 +177,8 @@ def run_batch(molecules: Iterable[BatchItem], out: str | Path, config: BatchConf
         kind, payload = outcome
         if kind == "ok":
             geometry = f"{parse_level(config.optimize).name}-opt" if config.optimize else geometry_of(mol)
-            state.write(mol.name, payload, config.level, geometry)
+            smiles = mol.smiles if isinstance(mol, SmilesEntry) else mol.info.get("smiles")
+            state.write(mol.name, payload, config.level, geometry, smiles)
             computed += 1
         else:
             state.fail(mol.name, str(payload))

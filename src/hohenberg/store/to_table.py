@@ -4,7 +4,8 @@
 into a :class:`~hohenberg.molecules.table.MoleculeTable`: ids, numbers, positions (the ones the
 values were computed at, relaxed ones included), charge and spin where the records hold them (0
 otherwise), the scalar properties (``energy_eV``, ``homo_eV``, ``lumo_eV``, ``gap_eV``, ``mu_D``)
-and the Mulliken charges as the atom property ``mulliken_charge_e``.  The level and the store are
+and the Mulliken charges as the atom property ``mulliken_charge_e``; the SMILES a molecule was
+built from, where it had one, as the text column ``smiles``.  The level and the store are
 recorded in ``meta`` (``level``, ``source_kind="qc-store"``, ``target_provenance``: JSON
 ``{column: {"source": store, "level": level}}``).  Molecules listed in ``failures.jsonl`` and not
 in the store are not rows; :func:`store_failures` counts them.  Densities are not read.
@@ -36,7 +37,7 @@ def table_from_store(store_path: str | Path) -> MoleculeTable:
     names = set(SCALARS) | set(ATOM_COLUMNS) | set(_STRUCTURE)
     with StoreReader(root) as reader:
         level = str(reader.config.get("level", ""))
-        ids, numbers, positions, charge, spin = [], [], [], [], []
+        ids, numbers, positions, charge, spin, smiles = [], [], [], [], [], []
         props: dict[str, list[float]] = {k: [] for k in SCALARS}
         atoms: dict[str, list[np.ndarray]] = {k: [] for k in ATOM_COLUMNS.values()}
         levels = set()
@@ -57,6 +58,7 @@ def table_from_store(store_path: str | Path) -> MoleculeTable:
                 atoms[dst].append(np.asarray(arrays[src], dtype=np.float64).reshape(n) if src in arrays
                                   else np.full(n, np.nan))
             levels.add(str(rec.meta.get("level", level)))
+            smiles.append(str(rec.meta.get("smiles", "")))
     if len(levels) > 1:  # the writer refuses mixed configurations; a hand-made store might not
         raise InputError(root, f"records were computed at several levels ({', '.join(sorted(levels))})")
     level = levels.pop() if levels else level
@@ -70,7 +72,8 @@ def table_from_store(store_path: str | Path) -> MoleculeTable:
         np.concatenate(positions) if positions else np.zeros((0, 3)),
         np.concatenate([[0], np.cumsum(counts)]), np.array(ids, dtype=object), np.array(charge), np.array(spin),
         {k: np.asarray(v, dtype=np.float64) for k, v in props.items()},
-        {k: np.concatenate(v) if v else np.zeros(0) for k, v in atoms.items()}, meta=meta,
+        {k: np.concatenate(v) if v else np.zeros(0) for k, v in atoms.items()},
+        text={"smiles": np.array(smiles, dtype=object)} if any(smiles) else {}, meta=meta,
     )
 
 
