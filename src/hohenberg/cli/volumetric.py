@@ -66,15 +66,18 @@ def train_volumetric(
     tta: Annotated[int, typer.Option(help="Test time: average over this many random rotations.")] = 1,
     workers: Annotated[int, typer.Option(help="DataLoader worker processes (augmentation runs there).")] = 0,
     seed: Annotated[int, typer.Option(help="Seed (initialisation, batches, rotations).")] = 0,
-    split_seed: Annotated[int, typer.Option(help="Seed of the standard split.")] = 0,
+    split: Annotated[str, typer.Option(help="auto (QM9: standard, else random) | standard | random | scaffold | "
+                                            "a JSON file of id lists.")] = "auto",
+    split_seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
     accelerator: Annotated[str, typer.Option(help="Lightning accelerator: auto | cpu | gpu.")] = "auto",
     devices: Annotated[str, typer.Option(help="Lightning devices (auto, or a number).")] = "auto",
     strategy: Annotated[str, typer.Option(help="Lightning strategy (auto, ddp, ...).")] = "auto",
     fresh: Annotated[bool, typer.Option("--fresh", help="Ignore checkpoints in OUT; do not resume.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """3D CNN from density grids to QM9 properties; test MAE per target next to the per-element baseline."""
-    from hohenberg.datasets.qm9 import TARGETS
+    """3D CNN from density grids to the properties of any table; test MAE per target next to the per-element baseline."""
+    from hohenberg.datasets.splits import resolve_kind
+    from hohenberg.datasets.targets import table_targets
     from hohenberg.training.trainer import TrainConfig
     from hohenberg.volumetric.models import VolumetricModelConfig
     from hohenberg.volumetric.run import VolumetricRunConfig
@@ -96,8 +99,9 @@ def train_volumetric(
     if orientation:
         view["orientation"] = orientation
     d = {**d, "encoder": enc, "view": view}
+    table = _load_table(table_path)
     if targets:
-        d["targets"] = list(TARGETS) if targets == "all" else list(_csv(targets))
+        d["targets"] = list(table_targets(table)) if targets == "all" else list(_csv(targets))
     if channels_last:
         d["channels_last"] = True
     try:
@@ -107,9 +111,12 @@ def train_volumetric(
     tcfg = TrainConfig(max_epochs=epochs, max_time_s=max_time, patience=patience, batch_size=batch_size, lr=lr,
                        seed=seed, accelerator=accelerator, devices=int(devices) if devices.isdigit() else devices,
                        strategy=strategy, precision=precision, num_workers=workers)
+    missing = [t for t in mcfg.targets if t not in table.properties]
+    if missing:
+        raise InputError(table_path, f"table has no column(s) {', '.join(missing)}")
+    resolve_kind(table, split)
     cfg = VolumetricRunConfig(model=mcfg, train=tcfg, n_train=n_train, n_val=n_val, n_test=n_test,
-                              split_seed=split_seed, augment=augment, tta=tta, max_memory=max_memory)
-    table = _load_table(table_path)
+                              split_seed=split_seed, split=split, augment=augment, tta=tta, max_memory=max_memory)
     log = (lambda s: None) if json_out else (lambda s: console.print(s, highlight=False))
     summary = run(store, table, cfg, out, resume=not fresh, log=log)
     if not summary:  # a DDP worker rank: rank 0 reports

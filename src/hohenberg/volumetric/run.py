@@ -6,9 +6,10 @@ early stopping), ``model.json`` (configuration, split sizes, throughput, peak me
 with units in the keys, next to the per-element baseline trained on the same molecules),
 ``test_predictions.csv``, ``parity.png`` and ``learning_curve.png``.
 
-Splits: QM9's standard split of the table (:func:`hohenberg.datasets.qm9.standard_split`),
-restricted to the molecules the store holds, then nested random subsets of the requested sizes,
-so that learning curves compare like with like.
+Splits: the table's split (:func:`hohenberg.datasets.splits.split_table`: QM9's standard split,
+random, scaffold or a file of ids), restricted to the molecules the store holds, then nested
+random subsets of the requested sizes, so that learning curves compare like with like; the ids
+are written to ``split.json`` and evaluation reads them back.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from hohenberg.datasets.qm9 import quick_subset, standard_split
+from hohenberg.datasets.qm9 import quick_subset
+from hohenberg.datasets.splits import resolve_kind, split_table, write_split_ids
+from hohenberg.datasets.targets import table_elements
 from hohenberg.errors import HohenbergError
 from hohenberg.fileio import atomic_open, atomic_write
 from hohenberg.models.metrics import error_summary, report_unit, target_label
@@ -46,6 +49,7 @@ class VolumetricRunConfig:
     n_val: int | None = None
     n_test: int | None = None
     split_seed: int = 0
+    split: str = "auto"  # auto | standard | random | scaffold | a JSON file of id lists
     augment: bool = True  # random rotation + translation per sample and epoch
     tta: int = 1  # test time: average over this many random rotations (1: the stored orientation)
     max_memory: str | None = None  # e.g. "4G": pick the batch size that fits (overrides batch_size)
@@ -53,9 +57,9 @@ class VolumetricRunConfig:
 
 
 def split_ids(store_ids: Sequence[str], table, cfg: VolumetricRunConfig) -> dict[str, list[str]]:
-    """Train/val/test ids: the table's standard split restricted to the store (module docstring)."""
+    """Train/val/test ids: the table's split restricted to the store (module docstring)."""
     held = set(store_ids)
-    split = standard_split(table, cfg.split_seed)
+    split = split_table(table, cfg.split, cfg.split_seed)
     out = {}
     for name, n in (("train", cfg.n_train), ("val", cfg.n_val), ("test", cfg.n_test)):
         rows = np.array([r for r in split[name] if str(table.ids[r]) in held], dtype=np.int64)
@@ -90,6 +94,7 @@ def train_volumetric(store: str | Path, table, cfg: VolumetricRunConfig, out_dir
     mcfg, tcfg = cfg.model, cfg.train
     ds_all = StoreVolumes(store, need_density=False)
     ids = split_ids(ds_all.ids, table, cfg)
+    write_split_ids(out, ids, resolve_kind(table, cfg.split), cfg.split_seed)
     data = {k: make_dataset(store, v, table, mcfg, cfg.cache_dir) for k, v in ids.items()}
     torch.manual_seed(tcfg.seed)
     model = build_model(mcfg)
@@ -123,7 +128,8 @@ def train_volumetric(store: str | Path, table, cfg: VolumetricRunConfig, out_dir
         f"best val_loss {res.best_val_loss:.4f}")
     model.eval()
     provenance = {"store": str(store), "store_config": ds_all.reader.config, "table_meta": dict(table.meta),
-                  "split_seed": cfg.split_seed, "split_sizes": {k: len(v) for k, v in ids.items()},
+                  "split": resolve_kind(table, cfg.split), "split_seed": cfg.split_seed,
+                  "split_sizes": {k: len(v) for k, v in ids.items()},
                   "train_config": tcfg.to_dict(), "augment": cfg.augment}
     fit_info = {"epochs": res.epochs, "wall_s": round(res.wall_s, 1), "best_val_loss": res.best_val_loss,
                 "train_molecules_per_s": round(res.train_molecules_per_s, 2), "stopped_early": res.stopped_early,
@@ -154,12 +160,13 @@ def _baseline_errors(table, train_ids, test_ids, targets) -> dict:
     from hohenberg.models.baseline import ElementCountRegressor
 
     tr, te = table.take(table.index_of(train_ids)), table.take(table.index_of(test_ids))
+    elements = table_elements(tr)
     out = {}
     for t in targets:
         y = np.asarray(tr.properties[t], dtype=np.float64)
         ok = np.isfinite(y)
-        reg = ElementCountRegressor().fit(tr.element_counts((1, 6, 7, 8, 9))[ok], y[ok])
-        out[t] = error_summary(t, te.properties[t], reg.predict(te.element_counts((1, 6, 7, 8, 9))))
+        reg = ElementCountRegressor(elements).fit(tr.element_counts(elements)[ok], y[ok])
+        out[t] = error_summary(t, te.properties[t], reg.predict(te.element_counts(elements)))
     return out
 
 
@@ -236,10 +243,15 @@ def evaluate_volumetric(model_dir: str | Path, store: str | Path, table, split: 
     else:
         if split not in ("train", "val", "test"):
             raise HohenbergError(f"--split must be test, val, train or all, not {split!r}")
-        sizes = prov.get("split_sizes", {})
-        cfg = VolumetricRunConfig(n_train=sizes.get("train"), n_val=sizes.get("val"), n_test=sizes.get("test"),
-                                  split_seed=int(prov.get("split_seed", 0)))
-        ids = split_ids(held, table, cfg)[split]
+        stored = Path(model_dir) / "split.json"
+        if stored.is_file():
+            listed = json.loads(stored.read_text())[split]
+            ids = [i for i in listed if i in set(held)]
+        else:  # a model directory written before splits were stored as ids
+            sizes = prov.get("split_sizes", {})
+            cfg = VolumetricRunConfig(n_train=sizes.get("train"), n_val=sizes.get("val"), n_test=sizes.get("test"),
+                                      split_seed=int(prov.get("split_seed", 0)), split=prov.get("split", "auto"))
+            ids = split_ids(held, table, cfg)[split]
     ds = make_dataset(store, ids, table, model.cfg)
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
