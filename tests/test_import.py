@@ -145,6 +145,25 @@ def test_csv_smiles_kcalmol_units_and_charge(tmp_path):
     assert import_molecules([tsv]).table.properties["gap_eV"][0] == pytest.approx(8.5)
 
 
+def test_csv_optimize_relaxes_embedded_geometry_with_xtb(tmp_path):
+    from hohenberg.qc.xtb import run_xtb
+
+    path = tmp_path / "m.csv"
+    path.write_text("name,smiles,gap_eV\nethanol,CCO,7.5\nacetone,CC(C)=O,6.0\nammonium,[NH4+],9.0\n")
+    plain = import_molecules([path]).table
+    out = tmp_path / "relaxed.npz"
+    code, _, err = cli("data", "import", path, "--optimize", "gfn2-xtb", "--out", out, "--json")
+    assert code == 0, err
+    relaxed = MoleculeTable.load(out)
+    assert list(relaxed.ids) == list(plain.ids) and np.array_equal(relaxed.numbers, plain.numbers)
+    assert not np.allclose(relaxed.positions, plain.positions, atol=1e-3)
+    assert set(relaxed.text["geometry"]) == {"rdkit-etkdg-mmff94 + gfn2-xtb-opt"}
+    assert relaxed.meta["smiles_geometry_steps"] == "rdkit-etkdg-mmff94 + gfn2-xtb-opt"
+    for before, after in zip(plain, relaxed):
+        assert run_xtb(after).energy_eV < run_xtb(before).energy_eV
+    assert "--optimize must be one of gfn2-xtb, gfn1-xtb" in fails(tmp_path, path, "--optimize", "b3lyp")
+
+
 def test_ase_db_round_trip(tmp_path):
     path = tmp_path / "m.db"
     with ase.db.connect(path) as db:

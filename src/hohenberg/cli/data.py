@@ -65,7 +65,7 @@ def info(
     table = MoleculeTable.load(table_path)
     summary = importing.describe(table)
     is_qm9 = "qm9_index" in table.properties
-    targets = [t for t in qm9.TARGETS if t in table.properties] if is_qm9 else list(summary["targets"])
+    targets = list(summary["targets"])  # QM9's 13 for a QM9 table (hohenberg.datasets.targets)
     stats = target_statistics(table, [t for t in targets if np.isfinite(table.properties[t]).any()])
     flagged = int(table.properties["uncharacterized"].sum()) if "uncharacterized" in table.properties else 0
     split = qm9.standard_split(table) if is_qm9 else {}
@@ -143,6 +143,8 @@ def import_files(
     id_column: Annotated[Optional[str], typer.Option(
         help="Column (SDF tag, extxyz key, db key; 'title' for the SDF title line) with molecule ids.")] = None,
     level: Annotated[Optional[str], typer.Option(help="Level of theory of the targets, e.g. 'b3lyp/def2-svp'.")] = None,
+    optimize: Annotated[Optional[str], typer.Option(
+        help="Relax geometries embedded from SMILES (CSV/TSV rows) after ETKDG+MMFF: 'gfn2-xtb' or 'gfn1-xtb'.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Import your own molecules and targets into one table (energies converted to eV)."""
@@ -159,7 +161,7 @@ def import_files(
                   console=err_console, transient=True, disable=json_out) as bar:
         task = bar.add_task("", total=None)
         result = importing.import_molecules(
-            files, target_list, declared, on_error, id_column, smiles_column, level=level,
+            files, target_list, declared, on_error, id_column, smiles_column, level=level, optimize=optimize,
             progress=lambda name, n: bar.update(task, description=name, completed=n))
     path = result.table.save(out)
     skipped_path = None

@@ -16,14 +16,14 @@ def read_sdf(path: str | Path) -> list[Molecule]:
 
     path = Path(path)
     text = read_text(path)
-    records = _split_records(text)
+    records = split_records(text)
     molecules = []
     RDLogger.DisableLog("rdApp.*")  # failures are reported below with file and line
     try:
         for k, (first_line, block) in enumerate(records):
-            rdmol = _parse_record(block, sanitize=True)
+            rdmol = parse_record(block, sanitize=True)
             if rdmol is None:
-                raw = _parse_record(block, sanitize=False)
+                raw = parse_record(block, sanitize=False)
                 why = "RDKit cannot sanitize it (valence or aromaticity)" if raw is not None else "not a valid molfile block"
                 raise InputError(path, f"record {k + 1}: {why}", first_line)
             if rdmol.GetNumConformers() == 0 or rdmol.GetNumAtoms() == 0:
@@ -47,7 +47,8 @@ def read_sdf(path: str | Path) -> list[Molecule]:
     return molecules
 
 
-def _parse_record(block: str, sanitize: bool):
+def parse_record(block: str, sanitize: bool):
+    """The RDKit molecule of one molblock (hydrogens kept, data items as props), or None."""
     from rdkit import Chem
 
     # through a supplier so that the record's data items (> <key>) become properties
@@ -56,7 +57,7 @@ def _parse_record(block: str, sanitize: bool):
     return supplier[0] if len(supplier) else None
 
 
-def _split_records(text: str) -> list[tuple[int, str]]:
+def split_records(text: str) -> list[tuple[int, str]]:
     """(1-based first line, molblock) of each ``$$$$``-terminated record."""
     records, start, buf = [], 1, []
     for i, line in enumerate(text.splitlines(), start=1):
