@@ -239,7 +239,7 @@ def predict(
     members = len(predictor.predictor.members)
     warnings = []
     embedded = [m.name or m.formula for m in mols if m.info.get("geometry", "").startswith("rdkit")]
-    if embedded:
+    if embedded and "QM9" in predictor.predictor.domain.description:  # trained on B3LYP geometries
         warnings.append(f"{len(embedded)} molecule(s) have RDKit (ETKDG + MMFF94) geometries; QM9 models expect "
                         "B3LYP/6-31G(2df,p) geometries, so 3D models may be off by more than their test error")
     if members < 2:

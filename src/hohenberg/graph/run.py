@@ -105,7 +105,8 @@ def train_graph_model(table: MoleculeTable, cfg: GraphRunConfig, out_dir: str | 
                          "the table is too small for a train/validation/test split")
     if cfg.elements_from_table:
         mcfg = replace(mcfg, elements=table_elements(table.take(rows["train"])))
-    domain = training_domain(table, rows["train"], table.meta.get("source", table.meta.get("dataset", "the table")))
+    source = "QM9" if table.meta.get("dataset") == "qm9" else table.meta.get("source", "the table")
+    domain = training_domain(table, rows["train"], source)
     write_split(out, table, rows, resolve_kind(table, cfg.split), cfg.split_seed)
     order = np.concatenate([rows["train"], rows["val"], rows["test"]])
     t0 = time.perf_counter()
