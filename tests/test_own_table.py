@@ -139,3 +139,62 @@ def test_graph_model_on_an_own_table_beats_the_element_baseline(own_table, tmp_p
     assert any("heavy atoms" in w for w in warned)
     res = runner.invoke(app, ["predict", str(model), "C[Si](C)(C)C", "--json"])
     assert isinstance(res.exception, InputError) and "element(s) Si never seen in training" in str(res.exception)
+
+
+@pytest.fixture(scope="module")
+def own_store(own_table, tmp_path_factory):
+    """hf/sto-3g densities of 12 of the table's molecules with S, Cl or Br, through the batch runner."""
+    from hohenberg.qc.batch import BatchConfig, run_batch
+
+    has = [i for i in range(len(own_table)) if set(own_table[i].numbers.tolist()) & {16, 17, 35}]
+    rows = sorted(has, key=lambda i: own_table.n_atoms[i])[:12]
+    root = tmp_path_factory.mktemp("own") / "store"
+    summary = run_batch(iter(own_table.take(rows)), root, BatchConfig(level="hf/sto-3g", spacing=0.7, size=20))
+    assert summary.done == 12 and summary.failed == 0
+    return root, [str(own_table.ids[i]) for i in rows]
+
+
+def test_promolecule_tables_cover_every_element_up_to_krypton():
+    from hohenberg.qc.promolecule import radial_table
+
+    for level, extra in (("hf/sto-3g", (53,)), ("pbe/def2-svp", ()), ("b3lyp/6-31g*", ())):
+        table = radial_table(level)
+        assert set(range(1, 37)) | set(extra) <= set(table.numbers), level
+        for z in (16, 17, 26, 35, *extra):
+            assert table.electrons(z) == pytest.approx(z, rel=1e-6)
+
+
+def test_hkmap_and_volumetric_models_train_on_an_own_store(own_table, own_store, tmp_path):
+    from hohenberg.hkmap.model import HKConfig
+    from hohenberg.hkmap.run import HKRunConfig, evaluate_hkmap, load_hkmap, make_dataset, train_hkmap
+    from hohenberg.training.trainer import TrainConfig
+    from hohenberg.volumetric.data import ViewConfig
+    from hohenberg.volumetric.models import VolumetricModelConfig
+    from hohenberg.volumetric.networks import EncoderConfig
+    from hohenberg.volumetric.run import VolumetricRunConfig, train_volumetric
+
+    store, ids = own_store
+    view = ViewConfig(channels=("promolecule",), size=20, spacing=0.7, max_shift=0.2)
+    encoder = EncoderConfig(arch="residual", widths=(8, 16), stem_width=4)
+    split = tmp_path / "split.json"
+    split.write_text(json.dumps({"train": ids[:8], "val": ids[:8], "test": ids[8:]}))
+    train = TrainConfig(max_epochs=60, batch_size=4, lr=1e-2, patience=80, accelerator="cpu", devices=1)
+    cfg = HKRunConfig(model=HKConfig(encoder=encoder, view=view, target="ratio"), split_file=str(split), n_val=4,
+                      epoch_size=None, augment=False, cache_dir=str(tmp_path / "cache"), train=train)
+    train_hkmap(store, cfg, tmp_path / "hk", resume=False)
+    model, _ = load_hkmap(tmp_path / "hk")
+    on_train = evaluate_hkmap(model, make_dataset(store, ids[:8], model.cfg, tmp_path / "cache"))
+    # the map learns the SCF density of sulfur, chlorine and bromine compounds from their promolecule
+    assert on_train["test_nmae_percent"]["mean"] < 0.9 * on_train["promolecule_nmae_percent"]["mean"]
+
+    split.write_text(json.dumps({"train": ids[:6], "val": ids[6:8], "test": ids[8:]}))
+    vcfg = VolumetricRunConfig(
+        model=VolumetricModelConfig(encoder=EncoderConfig(arch="resse", widths=(8, 16)),
+                                    view=ViewConfig(channels=("density", "promolecule"), size=16, spacing=0.8, max_shift=0.3),
+                                    targets=("logp_1", "mr_cm3mol")),
+        train=TrainConfig(max_epochs=2, batch_size=4, accelerator="cpu", devices=1), split=str(split))
+    summary = train_volumetric(store, own_table, vcfg, tmp_path / "vol", resume=False)
+    assert set(summary["test_errors"]) == {"logp_1", "mr_cm3mol"} and summary["n_test"] == 4
+    assert summary["baseline_test_errors"]["logp_1"]["n"] == 4
+    stored = json.loads((tmp_path / "vol" / "split.json").read_text())
+    assert sorted(stored["test"]) == sorted(ids[8:]) and stored["kind"].endswith("split.json")

@@ -62,6 +62,19 @@ def split_rows(table: MoleculeTable, cfg: GraphRunConfig) -> dict[str, np.ndarra
     return {k: subset(split[k], n, cfg.split_seed) for k, n in sizes.items()}
 
 
+def _check_elements(table: MoleculeTable) -> None:
+    """Refuse, naming a molecule, elements beyond the per-element offsets' table (Z > 86)."""
+    from hohenberg.training.scaler import MAX_Z
+    from hohenberg.units import symbol
+
+    heavy = np.flatnonzero(table.numbers >= MAX_Z)
+    if len(heavy):
+        row = int(np.searchsorted(table.offsets, heavy[0], side="right") - 1)
+        z = int(table.numbers[heavy[0]])
+        raise InputError(None, f"molecule {table.ids[row]} (row {row + 1}): element {symbol(z)} (Z = {z}); graph models "
+                               f"take elements up to Z = {MAX_Z - 1} (Rn)")
+
+
 def training_domain(table: MoleculeTable, rows: np.ndarray, name: str) -> Domain:
     """What the training molecules cover: elements, size, charges, spins."""
     sub = table.take(rows)
@@ -103,6 +116,7 @@ def train_graph_model(table: MoleculeTable, cfg: GraphRunConfig, out_dir: str | 
     if len(rows["train"]) == 0 or len(rows["val"]) == 0 or len(rows["test"]) == 0:
         raise InputError(None, f"the split leaves an empty part ({ {k: len(v) for k, v in rows.items()} }): "
                          "the table is too small for a train/validation/test split")
+    _check_elements(table)
     if cfg.elements_from_table:
         mcfg = replace(mcfg, elements=table_elements(table.take(rows["train"])))
     source = "QM9" if table.meta.get("dataset") == "qm9" else table.meta.get("source", "the table")
