@@ -53,7 +53,10 @@ def baseline(
     if out is not None:
         from hohenberg.reports.parity import parity_grid
 
+        from hohenberg.datasets.splits import write_split_ids
+
         atomic_write(out / "baseline.json", json.dumps(payload, indent=2))
+        write_split_ids(out, result.split_ids, result.split, seed)
         parity_grid(out / "baseline_parity.png",
                     {target_label(t): (*result.predictions[t], report_unit(t)[0]) for t in names},
                     title=f"per-element linear baseline, test split (n={result.split_sizes['test']})")

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, RandomSampler
 
+from hohenberg.datasets.splits import write_split_ids
 from hohenberg.errors import HohenbergError, InputError
 from hohenberg.fileio import atomic_open, atomic_write
 from hohenberg.hkmap.data import HKCollate
@@ -197,6 +198,7 @@ def train_hkmap(store: str | Path, cfg: HKRunConfig, out_dir: str | Path, resume
     else:
         ids = split_ids(StoreVolumes(store, need_density=False).ids, cfg)
         atomic_write(saved_ids, json.dumps(ids))
+        write_split_ids(out, ids, cfg.split_file or "random", cfg.split_seed)  # the same file as every model
     data = {k: make_dataset(store, v, mcfg, cache_dir) for k, v in ids.items()}
     torch.manual_seed(tcfg.seed)
     model = HKNet(mcfg)

@@ -103,7 +103,8 @@ def read_smiles_file(path: str | Path, smiles_column: str | None = None) -> Data
 
 
 def read_training_data(path: str | Path, target: str, smiles_column: str | None = None) -> Dataset:
-    """A MoleculeTable (``.npz``, SMILES from ``text['smiles']``) or a CSV of SMILES + target."""
+    """A MoleculeTable (``.npz``; SMILES from its ``smiles`` column or perceived from the
+    geometries) or a CSV of SMILES + target."""
     path = Path(path)
     if path.suffix.lower() == ".npz":
         from hohenberg.molecules import MoleculeTable
@@ -113,10 +114,11 @@ def read_training_data(path: str | Path, target: str, smiles_column: str | None 
         table = MoleculeTable.load(path)
         if target not in table.properties:
             raise InputError(path, f"no property {target!r}; properties: {', '.join(sorted(table.properties))}")
-        text = {k.lower(): v for k, v in table.text.items()}
-        if "smiles" not in text:
-            raise InputError(path, "the table has no SMILES text column")
+        from hohenberg.datasets.splits import table_smiles
+
         y = np.asarray(table.properties[target], float)
         keep = np.isfinite(y)
-        return Dataset([str(s) for s in text["smiles"][keep]], y[keep], [str(i) for i in table.ids[keep]], target)
+        # the table's SMILES column, else SMILES perceived from each geometry (bonds from distances)
+        smiles = np.asarray(table_smiles(table.take(keep)), dtype=object)
+        return Dataset([str(s) for s in smiles], y[keep], [str(i) for i in table.ids[keep]], target)
     return read_csv(path, target, smiles_column)

@@ -24,6 +24,7 @@ class BaselineResult:
     predictions: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
     split: str = "standard"
     elements: tuple[int, ...] = ()
+    split_ids: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict:
         names = ", ".join(symbol(z) for z in self.elements)
@@ -54,4 +55,5 @@ def run_baseline(table: MoleculeTable, targets: Sequence[str] | None = None, see
         coef[t] = {symbol(z): float(w) for z, w in zip(elements, model.coef_[0])} | {"intercept": float(model.intercept_[0])}
         preds[t] = (y[test] * factor, pred * factor)
     sizes = {"train": int(len(train)), "val": int(len(parts["val"])), "test": int(len(test))}
-    return BaselineResult(errors, sizes, seed, coef, preds, resolve_kind(table, split), elements)
+    ids = {k: [str(table.ids[i]) for i in v] for k, v in (("train", train), ("val", parts["val"]), ("test", test))}
+    return BaselineResult(errors, sizes, seed, coef, preds, resolve_kind(table, split), elements, ids)
