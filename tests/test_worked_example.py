@@ -54,3 +54,42 @@ def test_smiles_file_to_labels_to_model_to_predictions(tmp_path):
     assert [m["formula"] for m in out["molecules"]] == ["C4H10S", "CHCl3", "C4H4S"]
     for m in out["molecules"]:
         assert np.isfinite(m["homo_eV"]) and np.isfinite(m["homo_eV_std"]) and m["gap_eV"] > 0
+
+
+def test_extxyz_of_your_own_to_every_trainer_and_predict(tmp_path):
+    """An extended XYZ written by ASE (energies in kcal/mol) -> data import -> baseline, graph, subgraph -> predict."""
+    import ase
+    import ase.io
+    from rdkit import Chem
+    from rdkit.Chem import Crippen
+
+    from hohenberg.molecules.smiles import molecule_from_smiles
+    from hohenberg.units import KCALMOL_EV
+
+    frames = []
+    for line in EXAMPLE.read_text().splitlines()[:120]:
+        smi, name = line.split()
+        mol = molecule_from_smiles(smi, name=name)
+        atoms = ase.Atoms(numbers=mol.numbers, positions=mol.positions)
+        atoms.info.update({"name": name, "logp_1": Crippen.MolLogP(Chem.MolFromSmiles(smi)),
+                           "ea_kcalmol": -10.0 * mol.n_atoms + Crippen.MolMR(Chem.MolFromSmiles(smi))})
+        frames.append(atoms)
+    path = tmp_path / "mine.extxyz"
+    ase.io.write(path, frames, format="extxyz")
+    made = hohenberg("data", "import", path, "--out", tmp_path / "mine.npz", "--id-column", "name")
+    assert made["molecules"] == 120
+    from hohenberg.molecules.table import MoleculeTable
+
+    table = MoleculeTable.load(tmp_path / "mine.npz")
+    assert set(table.properties) >= {"logp_1", "ea_eV"}
+    assert table.properties["ea_eV"][0] == pytest.approx(frames[0].info["ea_kcalmol"] * KCALMOL_EV, rel=1e-12)
+    base = hohenberg("train", "baseline", tmp_path / "mine.npz", "--split", "scaffold", "--out", tmp_path / "base")
+    assert set(base["test_errors"]) == {"logp_1", "ea_eV"} and base["split"] == "scaffold"
+    graph = hohenberg("train", "graph", tmp_path / "mine.npz", "--out", tmp_path / "gin", "--split", "scaffold",
+                      "--hidden", 32, "--layers", 2, "--epochs", 5)
+    assert set(graph["model"]["targets"]) == {"logp_1", "ea_eV"}
+    sub = hohenberg("train", "subgraph", tmp_path / "mine.npz", "--target", "logp_1", "--model", "sparse",
+                    "--split", tmp_path / "gin" / "split.json", "--out", tmp_path / "sparse")
+    assert sub["n_test"] == graph["provenance"]["split_sizes"]["test"] and np.isfinite(sub["test"]["mae"])
+    out = hohenberg("predict", tmp_path / "gin", "CCSC")
+    assert np.isfinite(out["molecules"][0]["logp_1"]) and np.isfinite(out["molecules"][0]["ea_eV"])
