@@ -198,3 +198,14 @@ def test_hkmap_and_volumetric_models_train_on_an_own_store(own_table, own_store,
     assert summary["baseline_test_errors"]["logp_1"]["n"] == 4
     stored = json.loads((tmp_path / "vol" / "split.json").read_text())
     assert sorted(stored["test"]) == sorted(ids[8:]) and stored["kind"].endswith("split.json")
+
+
+def test_graph_training_refuses_an_element_beyond_the_offsets_naming_the_molecule(tmp_path):
+    from hohenberg.graph.run import GraphRunConfig, train_graph_model
+    from hohenberg.molecules.molecule import Molecule
+
+    mols = [Molecule([1, 1], [[0, 0, 0], [0, 0, 0.74]], name=f"h2-{i}", properties={"x_eV": 1.0}) for i in range(9)]
+    mols.append(Molecule([92, 9, 9, 9, 9, 9, 9], np.eye(7, 3) * 2.0, name="UF6", properties={"x_eV": 1.0}))
+    with pytest.raises(InputError, match=r"molecule UF6 \(row 10\): element U \(Z = 92\)"):
+        train_graph_model(MoleculeTable.from_molecules(mols), GraphRunConfig(), tmp_path)
+    assert not list(tmp_path.glob("member_*"))
