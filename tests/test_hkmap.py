@@ -284,3 +284,10 @@ def test_cli_bad_inputs_give_one_line_errors(cli_model, tmp_path):
     assert isinstance(res.exception, HohenbergError) and "--motions" in str(res.exception)
     res = _cli("predict-density", out, bad, "-o", tmp_path / "x.cube", "--symmetries", 0)
     assert isinstance(res.exception, HohenbergError) and "--symmetries" in str(res.exception)
+
+
+def test_predict_density_refuses_a_molecule_larger_than_the_model_box(cli_model, tmp_path):
+    out, _ = cli_model
+    res = _cli("predict-density", out, "C" * 16, "-o", tmp_path / "x.cube")
+    assert isinstance(res.exception, HohenbergError) and "does not fit" in str(res.exception)
+    assert not (tmp_path / "x.cube").exists()

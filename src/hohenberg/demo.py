@@ -141,7 +141,7 @@ def shipped_model_step(table: MoleculeTable, out: Path, n: int = 5) -> dict:
 
 def qc_step(table: MoleculeTable, out: Path, row: int | None = None) -> dict:
     """QM9's level on one small QM9 molecule (water if present): numbers vs QM9, cube files, slices."""
-    from hohenberg.grids import Grid
+    from hohenberg.grids import grid_for
     from hohenberg.molecules.cube import write_cube
     from hohenberg.qc.density import becke_electron_count, density_on_grid
     from hohenberg.qc.promolecule import promolecule_density
@@ -153,7 +153,7 @@ def qc_step(table: MoleculeTable, out: Path, row: int | None = None) -> dict:
         row = water[0] if water else int(table.n_atoms.argmin())
     mol = table[row]
     scf = run_scf(mol, "qm9")
-    grid = Grid.around(mol.positions, 0.2, 48)
+    grid = grid_for(mol.positions, 0.2, 48, name=f"molecule {mol.name}")
     rho = density_on_grid(scf, grid)
     pro = promolecule_density(mol.numbers, mol.positions, grid, "qm9")
     write_cube(out / "density.cube", mol, grid, rho.astype(np.float32), comment=f"DFT density, {scf.level.name}")

@@ -2,6 +2,11 @@
 
 The default grid for property learning is a cube centred on the molecule, 0.2 Angstrom spacing,
 64^3 points (DESIGN.md sec. 3).  Values on grids (densities) are in electrons/bohr^3.
+
+A box must hold the molecule: every nucleus at least ``margin`` (:data:`MARGIN`, 2 Angstrom by
+default) inside every face, where the density has fallen to about 1e-3 of its value near the
+atoms.  :func:`grid_for` sizes a cube to the molecule, or checks a fixed size and refuses one that
+would cut the density, naming the molecule and the size that would hold it: never a silent cut.
 """
 
 from __future__ import annotations
@@ -38,6 +43,14 @@ class Grid:
         pos = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
         return cls.cube((pos.min(0) + pos.max(0)) / 2.0, spacing, n)
 
+    def inner_distance(self, positions: np.ndarray) -> float:
+        """Smallest distance (Angstrom) from any of ``positions`` to a face of this axis-aligned
+        box; negative when a position lies outside."""
+        pos = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
+        low = self.origin
+        high = self.origin + np.diag(self.axes) * (np.asarray(self.shape) - 1)
+        return float(min((pos - low).min(), (high - pos).min())) if len(pos) else float("inf")
+
     @property
     def n_points(self) -> int:
         return int(np.prod(self.shape))
@@ -63,3 +76,40 @@ class Grid:
     def same_as(self, other: Grid, atol: float = 1e-8) -> bool:
         return (self.shape == other.shape and np.allclose(self.origin, other.origin, atol=atol)
                 and np.allclose(self.axes, other.axes, atol=atol))
+
+
+MARGIN = 2.0  # Angstrom between the outermost nucleus and every face of a box (module docstring)
+
+
+def points_to_fit(positions: np.ndarray, spacing: float, margin: float = MARGIN) -> int:
+    """Points per axis of the smallest cube at ``spacing`` that holds ``positions`` with ``margin``."""
+    pos = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
+    extent = float((pos.max(0) - pos.min(0)).max()) if len(pos) else 0.0
+    return int(np.ceil((extent + 2.0 * margin) / spacing - 1e-9)) + 1
+
+
+def grid_for(positions: np.ndarray, spacing: float, size: int | None = None, margin: float = MARGIN,
+             name: str = "the molecule") -> Grid:
+    """A cube centred on ``positions``: ``size`` points per axis, or (None) just enough for ``margin``.
+
+    Raises :class:`~hohenberg.errors.HohenbergError` when a fixed ``size`` leaves a nucleus closer
+    than ``margin`` to a face, with the size that would hold it."""
+    from hohenberg.errors import HohenbergError
+
+    if spacing <= 0:
+        raise HohenbergError(f"grid spacing must be positive, not {spacing}")
+    if margin < 0:
+        raise HohenbergError(f"grid margin must not be negative, not {margin}")
+    need = points_to_fit(positions, spacing, margin)
+    if size is None:
+        size = need
+    elif size < 2:
+        raise HohenbergError(f"grid size must be at least 2 points per axis, not {size}")
+    grid = Grid.around(positions, spacing, size)
+    inside = grid.inner_distance(positions)
+    if inside < margin - 1e-9:
+        where = (f"a nucleus lies {-inside:.2f} A outside it" if inside < 0 else
+                 f"a nucleus lies {inside:.2f} A from a face, less than the {margin:g} A margin")
+        raise HohenbergError(f"{name} does not fit a {size}^3 box at {spacing:g} A ({(size - 1) * spacing:.2f} A): "
+                             f"{where}; use a size of at least {need} (or let the size follow the molecule)")
+    return grid

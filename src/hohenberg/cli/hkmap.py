@@ -122,8 +122,8 @@ def predict_density(
         raise InputError(source, f"holds {len(mols)} molecules; predict-density takes one")
     mol = mols[0]
     try:
-        grid, rho = predict(model, mol.numbers, mol.positions, symmetries)
-    except Exception as exc:  # e.g. an element without promolecule table
+        grid, rho = predict(model, mol.numbers, mol.positions, symmetries, name=f"{mol.name or mol.formula}")
+    except Exception as exc:  # e.g. an element without promolecule table, or a molecule larger than the box
         raise InputError(source, f"cannot predict a density for {mol.formula}: {exc}") from None
     write_cube(out, mol, grid, rho, comment=f"Hohenberg-Kohn map density, electrons/bohr^3, {model_dir}")
     from hohenberg.qc.promolecule import promolecule_density

@@ -9,9 +9,9 @@ from typing import Annotated, Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hohenberg.cli.output import console, print_json, print_table
-from hohenberg.errors import InputError
-from hohenberg.grids import Grid
+from hohenberg.cli.output import console, err_console, print_json, print_table
+from hohenberg.errors import HohenbergError, InputError
+from hohenberg.grids import MARGIN, Grid, grid_for
 from hohenberg.molecules.molecule import Molecule
 
 app = typer.Typer(help="Quantum chemistry with PySCF (and xTB through tblite): energies, orbitals, dipoles and "
@@ -24,7 +24,11 @@ LevelOpt = Annotated[str, typer.Option(help="Level of theory: method/basis, e.g.
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
 SmilesOpt = Annotated[bool, typer.Option("--smiles", help="Read INPUT as a SMILES string (embedded in 3D).")]
 SpacingOpt = Annotated[float, typer.Option(help="Grid spacing in Angstrom.")]
-SizeOpt = Annotated[int, typer.Option(help="Grid points per axis (a cube centred on the molecule).")]
+SizeOpt = Annotated[Optional[int], typer.Option(help="Grid points per axis of the cube centred on the molecule "
+                                                     "(default: just enough for --margin); a fixed size that "
+                                                     "cannot hold the molecule is refused.")]
+MarginOpt = Annotated[float, typer.Option(help="Angstrom between the outermost nucleus and every face of the box.")]
+PngOpt = Annotated[Optional[Path], typer.Option("--png", help="Also draw mid-plane slices (PNG) here.")]
 
 
 def _grid_level(level: str) -> None:
@@ -100,7 +104,9 @@ def density(
     out: Annotated[Path, typer.Option("--out", "-o", help="Cube file to write (electrons/bohr^3).")],
     level: LevelOpt = "b3lyp/6-31g*",
     spacing: SpacingOpt = 0.2,
-    size: SizeOpt = 64,
+    size: SizeOpt = None,
+    margin: MarginOpt = MARGIN,
+    png: PngOpt = None,
     smiles: SmilesOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -110,12 +116,18 @@ def density(
 
     _grid_level(level)
     mol = _one_molecule(source, smiles)
+    grid = _grid(mol, spacing, size, margin)  # before the SCF: a box that cannot hold it fails at once
     result = run_scf(mol, level)
-    grid = Grid.around(mol.positions, spacing, size)
     rho = density_on_grid(result, grid)
-    _write_grid(out, mol, grid, rho, f"electron density, electrons/bohr^3, {result.level.name}",
-                {"level": result.level.name, "becke_electrons": becke_electron_count(result),
-                 "energy_eV": result.energy_eV}, json_out, "density written")
+    extra = {"level": result.level.name, "becke_electrons": becke_electron_count(result), "energy_eV": result.energy_eV}
+    if png is not None:
+        from hohenberg.qc.promolecule import promolecule_density
+
+        pro = promolecule_density(mol.numbers, mol.positions, grid, _promolecule_level(result.level.name))
+        extra["png"] = str(_slices(png, mol, {"density (e/bohr^3)": rho, "promolecule": pro,
+                                              "density - promolecule": rho - pro}, result.level.name))
+    _write_grid(out, mol, grid, rho, f"electron density, electrons/bohr^3, {result.level.name}", extra, json_out,
+                "density written")
 
 
 @app.command("promolecule")
@@ -124,7 +136,9 @@ def promolecule(
     out: Annotated[Path, typer.Option("--out", "-o", help="Cube file to write (electrons/bohr^3).")],
     level: LevelOpt = "b3lyp/6-31g(2df,p)",
     spacing: SpacingOpt = 0.2,
-    size: SizeOpt = 64,
+    size: SizeOpt = None,
+    margin: MarginOpt = MARGIN,
+    png: PngOpt = None,
     smiles: SmilesOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -133,10 +147,38 @@ def promolecule(
 
     _grid_level(level)
     mol = _one_molecule(source, smiles)
-    grid = Grid.around(mol.positions, spacing, size)
+    grid = _grid(mol, spacing, size, margin)
     rho = promolecule_density(mol.numbers, mol.positions, grid, level)
+    extra = {"level": level}
+    if png is not None:
+        extra["png"] = str(_slices(png, mol, {"promolecule (e/bohr^3)": rho}, f"atoms at {level}"))
     _write_grid(out, mol, grid, rho, f"promolecule density, electrons/bohr^3, atoms at {level}",
-                {"level": level}, json_out, "promolecule written")
+                extra, json_out, "promolecule written")
+
+
+def _grid(mol: Molecule, spacing: float, size: int | None, margin: float) -> Grid:
+    try:
+        return grid_for(mol.positions, spacing, size, margin, f"molecule {mol.name or mol.formula}")
+    except HohenbergError as exc:
+        raise InputError(None, str(exc)) from None
+
+
+def _promolecule_level(level: str) -> str:
+    """The level's own atomic densities where tabulated, else hf/sto-3g's (every level has a table
+    for H-Kr at hf/sto-3g)."""
+    from hohenberg.qc.promolecule import radial_table
+
+    try:
+        radial_table(level)
+        return level
+    except Exception:  # no table was made for this level
+        return "hf/sto-3g"
+
+
+def _slices(path: Path, mol: Molecule, fields: dict, what: str) -> Path:
+    from hohenberg.reports.slices import slice_panels
+
+    return slice_panels(path, fields, title=f"{mol.name or mol.formula} ({mol.formula}), {what}, mid plane")
 
 
 @app.command("batch")
@@ -153,7 +195,9 @@ def batch(
     workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
     scheduler: Annotated[Optional[str], typer.Option(help="Dask scheduler address (tcp://host:port) instead of local workers.")] = None,
     spacing: SpacingOpt = 0.2,
-    size: SizeOpt = 64,
+    size: Annotated[int, typer.Option(help="Grid points per axis (every molecule on the same cube; one that "
+                                           "cannot hold a molecule with --margin fails it, in failures.jsonl).")] = 64,
+    margin: MarginOpt = MARGIN,
     no_density: Annotated[bool, typer.Option("--no-density", help="Properties only, no grids (always so for xTB levels).")] = False,
     container: Annotated[Optional[str], typer.Option(help="File container of a new store: 'shards' (default) or "
                                                           "'hdf5' (HDF5 files other tools can read).")] = None,
@@ -178,7 +222,7 @@ def batch(
     if density and not parse_level(level).has_density:
         density = False
         if not json_out:
-            console.print(f"[yellow]{level}: xTB levels have no density grid; storing properties only "
+            err_console.print(f"[yellow]{level}: xTB levels have no density grid; storing properties only "
                           f"(as --no-density)[/]")
     if optimize is not None and not parse_level(optimize).is_xtb:
         raise InputError(None, f"--optimize {optimize}: geometries are relaxed with an xTB level (gfn2-xtb, gfn1-xtb)")
@@ -186,7 +230,7 @@ def batch(
     items = read_batch_input(source, ids=wanted, limit=limit)
     threads = max(1, (os.cpu_count() or 1) // max(workers, 1)) if scheduler is None else 1
     config = BatchConfig(level=level, spacing=spacing, size=size, density=density, threads_per_task=threads,
-                         layout=layout, container=container, optimize=optimize)
+                         layout=layout, container=container, optimize=optimize, margin=margin)
     with Progress(TextColumn("qc batch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, disable=json_out) as bar:
         task = bar.add_task("batch", total=len(items))
@@ -197,7 +241,7 @@ def batch(
               "layout": layout, "density": density, "geometry": f"{optimize}-opt" if optimize else "input"}
     _report(report, json_out, "batch")
     if summary.failed:
-        console.print(f"[yellow]{summary.failed} failure(s): see {out / 'failures.jsonl'}[/]")
+        err_console.print(f"[yellow]{summary.failed} failure(s): see {out / 'failures.jsonl'}[/]")
 
 
 def _write_grid(out: Path, mol: Molecule, grid: Grid, rho, comment: str, extra: dict, json_out: bool,

@@ -315,14 +315,16 @@ def load_hkmap(model_dir: str | Path) -> tuple[HKNet, dict]:
 
 
 @torch.no_grad()
-def predict_density(model: HKNet, numbers: np.ndarray, positions: np.ndarray, symmetries: int = 1):
+def predict_density(model: HKNet, numbers: np.ndarray, positions: np.ndarray, symmetries: int = 1,
+                    name: str = "the molecule"):
     """The predicted density of one molecule on its output grid (a :class:`Grid` centred on the
     bounding-box centre, like the stored grids), without any SCF: ``(grid, rho e/bohr^3)``;
     averaged over ``symmetries`` cube symmetries (:mod:`hohenberg.hkmap.symmetry`)."""
-    from hohenberg.grids import Grid
+    from hohenberg.grids import grid_for
 
     cfg = model.cfg
-    grid = Grid.around(positions, cfg.output_spacing, cfg.output_size)
+    # the model's box is fixed: a molecule that does not fit it is refused, not cut
+    grid = grid_for(positions, cfg.output_spacing, cfg.output_size, name=name)
     center = grid.origin + cfg.output_spacing * (cfg.output_size - 1) / 2
     item = {"id": "input", "density": None, "promolecule": None,
             "center": torch.as_tensor(center, dtype=torch.float64), "spacing": cfg.output_spacing,

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from hohenberg.errors import HohenbergError
-from hohenberg.grids import Grid
+from hohenberg.grids import MARGIN, grid_for
 from hohenberg.molecules.molecule import Molecule
 from hohenberg.qc.inputs import BatchItem, SmilesEntry, as_molecule, geometry_of
 from hohenberg.qc.levels import parse_level
@@ -44,6 +44,7 @@ class BatchConfig:
     layout: str = "grid"  # store layout: "grid" (density on the grid) or "orbitals" (rendered on read)
     container: str | None = None  # "shards" or "hdf5" for a new store; None: the default, or the store's own
     optimize: str | None = None  # an xTB level to relax each geometry with first; None: input geometries
+    margin: float = MARGIN  # Angstrom: a molecule closer to a face of its box fails (never cut silently)
 
 
 @dataclass
@@ -78,7 +79,7 @@ def compute_one(item: BatchItem, config: BatchConfig) -> dict[str, np.ndarray]:
     arrays["charge"] = np.asarray(molecule.charge, dtype=np.int64)  # so a table can be rebuilt from the store
     arrays["spin"] = np.asarray(molecule.spin, dtype=np.int64)
     if config.density:
-        grid = Grid.around(molecule.positions, config.spacing, config.size)
+        grid = grid_for(molecule.positions, config.spacing, config.size, config.margin, f"molecule {molecule.name}")
         if config.layout == "orbitals":  # no grid evaluation here: the reader renders it
             from hohenberg.store.render import orbital_arrays
 
