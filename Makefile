@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 # torch is pinned in pyproject (torch==2.13.0): a looser spec pulls a multi-GB CUDA build.
-EXTRAS := torch,dask,materials,subgraph,xtb,test
+EXTRAS := torch,dask,materials,subgraph,xtb,design,test
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: demo test install clean
