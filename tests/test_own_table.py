@@ -199,6 +199,32 @@ def test_hkmap_and_volumetric_models_train_on_an_own_store(own_table, own_store,
     stored = json.loads((tmp_path / "vol" / "split.json").read_text())
     assert sorted(stored["test"]) == sorted(ids[8:]) and stored["kind"].endswith("split.json")
 
+    # new molecules: the density is computed (SCF at the store's level) or predicted by the HK map
+    from hohenberg.volumetric.predict import predict_volumetric
+    from hohenberg.volumetric.run import load_volumetric, predict_views
+    from hohenberg.volumetric.data import StoreVolumes
+
+    in_store = [own_table[int(own_table.index_of([i])[0])] for i in ids[8:10]]
+    by_scf = predict_volumetric(tmp_path / "vol", in_store, "scf")
+    assert by_scf["density_source"].startswith("SCF density at hf/sto-3g")
+    model, _ = load_volumetric(tmp_path / "vol")
+    stored_pred = predict_views(model, StoreVolumes(store, ids[8:10], own_table, (), promolecule_level="hf/sto-3g",
+                                                    cache_dir=tmp_path / "pc"))["mean"]
+    # the same molecule through the store (compressed grid) and computed on the spot agree
+    np.testing.assert_allclose(by_scf["mean"], stored_pred, rtol=2e-2, atol=2e-2)
+    by_hk = predict_volumetric(tmp_path / "vol", in_store, f"hkmap:{tmp_path / 'hk'}")
+    assert "Hohenberg-Kohn map" in by_hk["density_source"] and np.all(np.isfinite(by_hk["mean"]))
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-c", "from hohenberg.cli.main import main; main()", "predict",
+                          str(tmp_path / "vol"), "CCSC", "--density", f"hkmap:{tmp_path / 'hk'}", "--json"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    answer = json.loads(res.stdout)
+    assert answer["model_type"] == "volumetric" and "no SCF" in answer["density_source"]
+    assert np.isfinite(answer["molecules"][0]["logp_1"]) and answer["molecules"][0]["formula"] == "C3H8S"
+
 
 def test_graph_training_refuses_an_element_beyond_the_offsets_naming_the_molecule(tmp_path):
     from hohenberg.graph.run import GraphRunConfig, train_graph_model

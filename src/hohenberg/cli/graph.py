@@ -216,16 +216,28 @@ def predict(
     model: Annotated[str, typer.Option("--model", "-m", help="A shipped model (qm9) or a model directory.")] = "qm9",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the predictions as CSV here.")] = None,
     workers: Annotated[int, typer.Option(help="Processes that build molecule graphs (for many molecules).")] = 1,
+    density: Annotated[str, typer.Option(help="Volumetric models that read a density: 'scf' (computed at the "
+                                              "training store's level) or 'hkmap:MODEL_DIR' (predicted, no SCF).")] = "scf",
+    tta: Annotated[int, typer.Option(help="Volumetric models: average over this many random orientations.")] = 1,
     json_out: JsonOpt = False,
 ) -> None:
-    """Predict properties with calibrated uncertainty: the shipped QM9 model (13 targets) by default."""
+    """Predict properties with calibrated uncertainty: the shipped QM9 model (13 targets) by default;
+    or a model directory from `train graph` or `train volumetric`."""
     from pathlib import Path as _Path
 
     if len(inputs) >= 2 and _Path(inputs[0]).is_dir():
         model, inputs = inputs[0], inputs[1:]
     if workers < 1:
         raise InputError(None, f"--workers must be at least 1, not {workers}")
+    if tta < 1:
+        raise InputError(None, f"--tta must be at least 1, not {tta}")
     from hohenberg.pretrained import as_molecules, load_model
+
+    if (_Path(model) / "model.pt").is_file():  # a volumetric model directory
+        from hohenberg.cli.volumetric import predict_volumetric_cli
+
+        mols = [m for source in inputs for m in as_molecules(source)]
+        return predict_volumetric_cli(_Path(model), mols, density, tta, out, json_out)
 
     predictor = load_model(model)
     mols = []

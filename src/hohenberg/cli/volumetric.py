@@ -172,3 +172,44 @@ def evaluate(
         print_json(summary)
         return
     _print_errors(f"3D CNN on {data} ({split}, n={summary['n_test']}, {tta} rotation(s))", summary["test_errors"])
+
+
+def predict_volumetric_cli(model_dir: Path, molecules: list, density: str, tta: int, out: Optional[Path],
+                           json_out: bool) -> None:
+    """``hohenberg predict MODEL_DIR INPUT...`` for a volumetric model: prints what the work behind
+    it (:func:`hohenberg.volumetric.predict.predict_volumetric`) returns."""
+    from hohenberg.volumetric.predict import predict_volumetric
+
+    if not molecules:
+        raise InputError(None, "no molecules to predict")
+    res = predict_volumetric(model_dir, molecules, density, tta)
+    records = []
+    for i, mol in enumerate(molecules):
+        rec = {"name": mol.name, "formula": mol.formula, "geometry": mol.info.get("geometry", "input")}
+        for j, t in enumerate(res["targets"]):
+            rec[t] = float(res["mean"][i, j])
+            rec[f"{t}_rotation_std"] = float(res["std"][i, j]) if tta > 1 else None
+        records.append(rec)
+    payload = {"model": str(model_dir), "model_type": "volumetric", "channels": res["channels"],
+               "density_source": res["density_source"], "tta": tta,
+               "uncertainty": "none (one model); with --tta N the spread over N orientations is given, not calibrated",
+               "molecules": records}
+    if out is not None:
+        import csv
+
+        from hohenberg.fileio import atomic_open
+
+        with atomic_open(out, "w") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(records[0]))
+            writer.writeheader()
+            writer.writerows(records)
+    if json_out:
+        print_json(payload)
+        return
+    for rec in records[:10]:
+        print_table(f"{rec['name'] or rec['formula']} ({rec['formula']}); geometry: {rec['geometry']}",
+                    ["target", "value", "unit"],
+                    [(t.rsplit("_", 1)[0], f"{rec[t]:.4f}", t.rsplit("_", 1)[-1]) for t in res["targets"]])
+    console.print(f"inputs: {', '.join(res['channels'])}; {res['density_source']}", highlight=False)
+    if len(records) > 10:
+        console.print(f"... {len(records) - 10} more molecules: use --out FILE.csv or --json")
