@@ -228,3 +228,31 @@ def read_split(model_dir: str | Path, table: MoleculeTable) -> dict[str, np.ndar
     """Rows of ``table`` for the split stored in ``model_dir`` (None when it stores none)."""
     path = Path(model_dir) / SPLIT_FILE
     return split_from_file(path, table) if path.is_file() else None
+
+
+# -- pairs of molecules (edges of a molecule network) --------------------------------------------
+PAIR_KINDS = ("random", "by-molecule")
+PAIR_MOLECULE_FRACTIONS = (0.6, 0.2, 0.2)
+
+
+def pair_split(a: Sequence[int], b: Sequence[int], kind: str = "random", seed: int = 0,
+               fractions: Sequence[float] | None = None) -> dict[str, np.ndarray]:
+    """Sorted positions of the pairs ``(a[k], b[k])`` (molecule rows) in ``train``/``val``/``test``.
+
+    ``random``: the pairs themselves are permuted (80/10/10); a test pair's molecules are usually
+    in training pairs too, so this measures interpolation within known molecules.  ``by-molecule``:
+    the *molecules* are split (60/20/20 by default) and a pair belongs to a part only when both of
+    its molecules do; pairs across parts are left out, so no molecule of a test pair is in any
+    training pair."""
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    if kind == "random":
+        return random_split(len(a), seed, fractions or FRACTIONS)
+    if kind != "by-molecule":
+        raise InputError(None, f"pair split must be one of {', '.join(PAIR_KINDS)}, not {kind!r}")
+    mols = np.unique(np.concatenate([a, b]))
+    parts = random_split(len(mols), seed, fractions or PAIR_MOLECULE_FRACTIONS)
+    part_of = np.full(int(mols.max()) + 1 if len(mols) else 0, -1, np.int64)
+    for p, name in enumerate(PARTS):
+        part_of[mols[parts[name]]] = p
+    pa, pb = part_of[a], part_of[b]
+    return {name: np.flatnonzero((pa == p) & (pb == p)) for p, name in enumerate(PARTS)}
