@@ -61,7 +61,12 @@ def info(
     table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="A table written by 'hohenberg data qm9' or 'data import'.")],
     json_out: JsonOpt = False,
 ) -> None:
-    """Counts, elements, charge/spin, per-target statistics (mean, std, min, max) with units, provenance."""
+    """Counts, elements, charge/spin, per-target statistics (mean, std, min, max) with units, provenance;
+    of a network file (`data network`): nodes, edges, components, degree distribution."""
+    from hohenberg.cli.network import is_network_file, network_info
+
+    if is_network_file(table_path):
+        return network_info(table_path, json_out)
     table = MoleculeTable.load(table_path)
     summary = importing.describe(table)
     is_qm9 = "qm9_index" in table.properties
@@ -84,6 +89,11 @@ def info(
     print_composition(summary)
     print_statistics(stats)
     print_provenance(summary["target_provenance"])
+
+
+from hohenberg.cli.network import build_network  # noqa: E402 (registered here, defined with its kin)
+
+app.command("network")(build_network)
 
 
 def print_statistics(stats: dict[str, dict]) -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from hohenberg import __version__
-from hohenberg.cli import data, graph, materials, mol, qc, store, subgraph, train, volumetric
+from hohenberg.cli import data, graph, materials, mol, network, qc, store, subgraph, train, volumetric
 from hohenberg.cli.hkmap import predict_density
 from hohenberg.cli.output import err_console
 from hohenberg.errors import HohenbergError
@@ -28,8 +28,9 @@ app.add_typer(qc.app, name="qc")
 app.add_typer(store.app, name="store")
 app.add_typer(materials.app, name="materials")
 app.add_typer(subgraph.app, name="subgraph")
-app.command("evaluate")(volumetric.evaluate)
-app.command("predict")(graph.predict)
+# a model directory written by `train pairs` / `train network` is routed to hohenberg.cli.network
+app.command("evaluate")(network.routing_evaluate(volumetric.evaluate))
+app.command("predict")(network.routing_predict(graph.predict))
 app.command("predict-density")(predict_density)
 
 

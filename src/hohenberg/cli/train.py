@@ -11,6 +11,7 @@ import typer
 from hohenberg.cli.output import console, print_json, print_table
 from hohenberg.cli.graph import train_graph
 from hohenberg.cli.hkmap import train_hkmap
+from hohenberg.cli.network import train_network, train_pairs
 from hohenberg.cli.subgraph import train_subgraph
 from hohenberg.cli.volumetric import train_volumetric
 from hohenberg.errors import InputError
@@ -23,6 +24,8 @@ app.command("subgraph")(train_subgraph)
 app.command("graph")(train_graph)
 app.command("volumetric")(train_volumetric)
 app.command("hkmap")(train_hkmap)
+app.command("pairs")(train_pairs)
+app.command("network")(train_network)
 
 
 @app.command("baseline")
