@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from hohenberg import __version__
 from hohenberg.cli import data, graph, materials, mol, network, qc, store, subgraph, train, volumetric
+from hohenberg.cli.design import design
 from hohenberg.cli.hkmap import predict_density
 from hohenberg.cli.output import err_console
 from hohenberg.errors import HohenbergError
@@ -32,6 +33,7 @@ app.add_typer(subgraph.app, name="subgraph")
 app.command("evaluate")(network.routing_evaluate(volumetric.evaluate))
 app.command("predict")(network.routing_predict(graph.predict))
 app.command("predict-density")(predict_density)
+app.command("design")(design)
 
 
 @app.command()
