@@ -11,7 +11,8 @@ sealed chunked HDF5 shard files: :mod:`hohenberg.store.hdf5`).
 from hohenberg.store.integrity import VerifyReport, store_info, verify_store
 from hohenberg.store.reader import CorruptRecordError, StoreReader, open_store
 from hohenberg.store.record import DensityCodec, Record
+from hohenberg.store.repair import repair_store
 from hohenberg.store.writer import StoreWriter
 
 __all__ = ["CorruptRecordError", "DensityCodec", "Record", "StoreReader", "StoreWriter", "VerifyReport",
-           "open_store", "store_info", "verify_store"]
+           "open_store", "repair_store", "store_info", "verify_store"]

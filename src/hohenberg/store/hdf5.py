@@ -132,30 +132,59 @@ class H5ShardWriter:
         self._bytes = 0
         self.next_shard = 0
         self.failed = False  # a write into the temp file failed midway: it must be dropped
+        self.intent = lambda intent: None  # the store writer records the commit begun (see recover)
+        self._last = None
 
-    def recover(self) -> set[str]:
-        """Delete what a killed writer left uncommitted; return the committed ids."""
+    def recover(self, intent: dict | None = None) -> set[str]:
+        """Delete what a killed writer left uncommitted; return the committed ids.
+
+        Deleted: temp files, and an ``.h5`` without an index that is no readable sealed shard or is
+        the one whose commit ``intent`` names (renamed into place, killed before its index was
+        written).  A readable sealed shard with no index, or an index that lists fewer rows than
+        its file holds, is data an index lost: nothing is deleted, the writer stops.
+        """
         folder = self.root / layout.SHARDS
-        for p in folder.glob(f".*{SUFFIX}.*.tmp"):  # a shard being filled when its writer died
-            p.unlink(missing_ok=True)
         numbers = layout.shard_numbers(self.root)
         ids: set[str] = set()
+        self._last = None
         for n in numbers:
             _, idx = layout.shard_paths(self.root, n)
             raw = idx.read_bytes()
             entries, problems, committed = layout.parse_index(raw)
             if problems or committed < len(raw):  # written atomically: damage, not a crash
                 raise HohenbergError(f"{idx}: {problems[0] if problems else 'last line cut short'}; "
-                                     f"run 'hohenberg store verify {self.root}'")
+                                     f"nothing was changed: run 'hohenberg store repair {self.root}'")
             if not h5_path(self.root, n).is_file():
                 raise HohenbergError(f"{h5_path(self.root, n)}: shard file is missing; "
                                      f"run 'hohenberg store verify {self.root}'")
+            rows = h5_ids(h5_path(self.root, n))
+            if rows is not None and len(rows) > len(entries):
+                raise HohenbergError(f"{self.root}: {h5_path(self.root, n).name} holds {len(rows)} records, "
+                                     f"{idx.name} lists {len(entries)}; nothing was changed: run "
+                                     f"'hohenberg store repair {self.root}'")
             ids.update(e["id"] for e in entries)
-        for p in folder.glob(f"*{SUFFIX}"):  # renamed into place, killed before its index was written
-            if p.stem.isdigit() and int(p.stem) not in numbers:
-                p.unlink(missing_ok=True)
+            if entries:
+                self._last = (n, entries[-1]["offset"])
+        orphans = [p for p in folder.glob(f"*{SUFFIX}") if p.stem.isdigit() and int(p.stem) not in numbers]
+        for p in orphans:
+            rows = h5_ids(p)
+            if rows and intent != {"commit": int(p.stem)}:
+                raise HohenbergError(f"{self.root}: {p.name} holds {len(rows)} records but has no index, and no "
+                                     "interrupted commit explains it; nothing was changed: run "
+                                     f"'hohenberg store repair {self.root}'")
+        for p in folder.glob(f".*{SUFFIX}.*.tmp"):  # a shard being filled when its writer died
+            p.unlink(missing_ok=True)
+        for p in orphans:  # renamed into place, killed before its index was written
+            p.unlink(missing_ok=True)
         self.next_shard = max(numbers, default=-1) + 1
         return ids
+
+    def last_meta(self) -> dict | None:
+        """The provenance of the last committed record (None if none or unreadable: verify says why)."""
+        if self._last is None:
+            return None
+        header = record_header(h5_path(self.root, self._last[0]), self._last[1])
+        return None if header is None else header.get("meta", {})
 
     def _start(self) -> None:
         import h5py
@@ -244,12 +273,14 @@ class H5ShardWriter:
             finally:
                 os.close(fd)
         n = self.next_shard
+        self.intent({"commit": n})
         os.replace(self._tmp, h5_path(self.root, n))
         self._tmp = None
         if self.durable:
             _fsync_dir(self.root / layout.SHARDS)
         lines = "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in self._pending)
         atomic_write(layout.shard_paths(self.root, n)[1], lines)  # the commit point
+        self.intent(None)
         self.next_shard, self._pending, self._bytes, self.failed = n + 1, [], 0, False
 
     def abort(self) -> None:
@@ -264,6 +295,55 @@ class H5ShardWriter:
             Path(self._tmp).unlink(missing_ok=True)
             self._tmp = None
         self._pending, self._bytes, self.failed = [], 0, False
+
+
+def h5_ids(path: Path) -> list[str] | None:
+    """The ids a sealed shard file holds, in row order; None if it is no readable sealed shard."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return [x.decode() if isinstance(x, bytes) else str(x) for x in f["ids"][()]]
+    except (OSError, KeyError, ValueError, TypeError):
+        return None
+
+
+def record_header(path: Path, row: int) -> dict | None:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return json.loads(str(_get_value(f["records"][str(row)], "header", True)))
+    except (OSError, KeyError, ValueError, TypeError):
+        return None
+
+
+def index_entries(path: Path) -> tuple[list[dict], dict[int, str]]:
+    """The index a sealed shard file's own contents imply (what ``commit`` wrote), and the rows
+    that cannot be read (row -> why; left out, their bytes stay in the file)."""
+    import h5py
+
+    entries, problems = [], {}
+    with h5py.File(path, "r") as f:
+        ids = [x.decode() if isinstance(x, bytes) else str(x) for x in f["ids"][()]]
+        for row, record_id in enumerate(ids):
+            try:
+                g = f["records"][str(row)]
+                header_s = str(_get_value(g, "header", True))
+                header = json.loads(header_s)
+                nbytes = len(header_s)
+                for e in header["arrays"]:
+                    if e["name"] == "density":
+                        nbytes += f["density"].id.get_chunk_info_by_coord((row, 0, 0, 0)).size
+                    else:
+                        nbytes += len(_bytes_of(_get_value(g, _ARRAY + e["name"], e["dtype"] == "str")))
+                if header["id"] != record_id:
+                    raise ValueError(f"row holds {header['id']!r}, /ids says {record_id!r}")
+            except (OSError, KeyError, ValueError, TypeError) as exc:
+                problems[row] = f"row {row} ({record_id!r}) cannot be read: {exc}"
+                continue
+            entries.append({"id": record_id, "offset": row, "nbytes": nbytes, "crc32": zlib.crc32(header_s.encode())})
+    return entries, problems
 
 
 def uncommitted_files(root: Path) -> dict[int, int]:

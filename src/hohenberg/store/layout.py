@@ -31,6 +31,8 @@ DEFAULT_CONTAINER = "shards"
 MANIFEST = "store.json"
 SHARDS = "shards"
 LOCK = ".writer.lock"
+INTENT = ".writer.intent"  # what the writer is committing right now (see read_intent)
+LOST = "lost+found"  # where 'hohenberg store repair' moves bytes that are no record
 FAILURES = "failures.jsonl"
 SHARD_BYTES = 1 << 30  # 1 GiB: ~10^4 records at 64^3, a few hundred files for QM9
 
@@ -45,6 +47,31 @@ def shard_numbers(root: Path) -> list[int]:
     if not folder.is_dir():
         return []
     return sorted(int(p.stem) for p in folder.glob("*.idx") if p.stem.isdigit())
+
+
+def data_numbers(root: Path, suffix: str = ".dat") -> list[int]:
+    """Shard numbers that have a data file (``.dat`` or ``.h5``), whether or not an index names them."""
+    folder = root / SHARDS
+    if not folder.is_dir():
+        return []
+    return sorted(int(p.stem) for p in folder.glob(f"*{suffix}") if p.stem.isdigit())
+
+
+def read_intent(root: Path) -> dict | None:
+    """The commit a writer had begun and not finished, if any (it is cleared after each commit).
+
+    Only a writer killed between writing a record's bytes (or renaming an HDF5 shard into place)
+    and writing its index leaves one; it lets the next writer tell those bytes, which it may drop
+    as before, from complete records an index lost, which it must not.
+    """
+    try:
+        return json.loads((Path(root) / INTENT).read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def index_line(entry: dict) -> str:
+    return json.dumps({k: entry[k] for k in ("id", "offset", "nbytes", "crc32")}, separators=(",", ":")) + "\n"
 
 
 def container_of(manifest: dict) -> str:

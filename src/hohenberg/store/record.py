@@ -111,6 +111,65 @@ def decode_header(blob: bytes) -> tuple[dict, int]:
     return header, _HEAD.size + n
 
 
+def _record_length(read, pos: int, end: int) -> int | None:
+    """Length of the whole record starting at ``pos`` per its own header, or None if there is none."""
+    head = read(pos, _HEAD.size)
+    if len(head) < _HEAD.size:
+        return None
+    magic, n = _HEAD.unpack(head)
+    if magic != MAGIC or pos + _HEAD.size + n > end:
+        return None
+    try:
+        header = json.loads(read(pos + _HEAD.size, n))
+        total = _HEAD.size + n + sum(int(a["nbytes"]) for a in header["arrays"])
+        if not isinstance(header["id"], str):
+            return None
+    except (ValueError, KeyError, TypeError):
+        return None
+    return total if pos + total <= end else None
+
+
+def _next_magic(read, pos: int, end: int, chunk: int = 1 << 20) -> int:
+    while pos < end:
+        data = read(pos, min(chunk, end - pos) + len(MAGIC) - 1)
+        i = data.find(MAGIC)
+        if i >= 0 and pos + i < end:
+            return pos + i
+        pos += chunk
+    return end
+
+
+def scan_records(read, start: int, end: int) -> tuple[list[dict], list[tuple[int, int]]]:
+    """The complete records in bytes [start, end) of a shard, found from their own headers, and the
+    byte ranges that hold none (a record cut by a crash, or damage).
+
+    ``read(offset, n)`` returns bytes.  A record counts as complete only if every array in it
+    decodes, so a cut or damaged one is never taken for data.  Each found record comes as an index
+    entry (id, offset, nbytes, crc32 of its bytes as they are now).  After bytes that are no record
+    the scan resumes at the next ``MAGIC``, so one damaged record does not hide those after it.
+    """
+    found, other = [], []
+    pos = start
+    while pos < end:
+        n = _record_length(read, pos, end)
+        blob = read(pos, n) if n is not None else b""
+        try:
+            rec = decode_record(blob) if n is not None and len(blob) == n else None
+        except (RecordFormatError, KeyError, TypeError, ValueError):
+            rec = None
+        if rec is None:
+            nxt = _next_magic(read, pos + 1, end)
+            if other and other[-1][1] == pos:
+                other[-1] = (other[-1][0], nxt)
+            else:
+                other.append((pos, nxt))
+            pos = nxt
+            continue
+        found.append({"id": rec.id, "offset": pos, "nbytes": n, "crc32": zlib.crc32(blob)})
+        pos += n
+    return found, other
+
+
 def decode_record(blob: bytes, names: set[str] | None = None) -> Record:
     """Decode the arrays of a record (only ``names`` if given: skipping the density saves time)."""
     header, pos = decode_header(blob)

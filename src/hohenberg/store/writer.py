@@ -6,6 +6,12 @@ inside the index line leaves a line without its newline.  Neither is a record: t
 cuts both off before it appends, and readers ignore them meanwhile.  So a record is in the store
 completely or not at all, and what was committed before a crash is never rewritten.
 
+The next writer cuts off only what it can account for: a record cut short (no complete record in
+it), or the one complete record whose commit the killed writer had begun (named in
+``.writer.intent``).  Complete records beyond the index that no interrupted commit explains are
+data an index lost (damage, not a crash): the writer then changes nothing and stops, pointing to
+``hohenberg store repair``, which lists them again.
+
 That is the ``shards`` container (the default).  The ``hdf5`` container (grid layout, chosen when
 the store is created: ``container="hdf5"``) commits whole HDF5 shard files instead, by temp file +
 rename + index; records put but not yet committed when the process dies are recomputed on resume
@@ -25,7 +31,7 @@ from hohenberg import __version__
 from hohenberg.errors import HohenbergError
 from hohenberg.fileio import atomic_write
 from hohenberg.store import layout
-from hohenberg.store.record import DensityCodec, encode_record
+from hohenberg.store.record import DensityCodec, decode_header, encode_record, scan_records
 
 _LOCKED: set[str] = set()  # POSIX locks do not exclude the same process: guard it here
 
@@ -48,7 +54,7 @@ class StoreWriter:
         self.root = Path(root)
         self.shard_bytes = shard_bytes
         self.durable = durable
-        self._dat = self._idx = self._lock_fd = self._h5 = None
+        self._dat = self._idx = self._lock_fd = self._h5 = self._intent = None
         if container is not None and container not in layout.CONTAINERS:
             raise HohenbergError(f"unknown store container {container!r} (one of {', '.join(layout.CONTAINERS)})")
         self.root.mkdir(parents=True, exist_ok=True)
@@ -64,9 +70,12 @@ class StoreWriter:
 
                 self._h5 = H5ShardWriter(self.root, int(self.manifest["config"]["size"]), self.density_codec,
                                          shard_bytes, shard_records or SHARD_RECORDS, durable)
-                self.ids = self._h5.recover()
+                self.ids = self._h5.recover(layout.read_intent(self.root))
+                self._h5.intent = self._set_intent
+                self._check_level(self._h5.last_meta())
             else:
                 self._recover()
+            self._set_intent(None)
         except BaseException:
             self.close()
             raise
@@ -85,6 +94,25 @@ class StoreWriter:
             raise HohenbergError(f"{self.root}: another process is writing to this store") from None
         _LOCKED.add(key)
         self._lock_key = key
+        self._intent = os.open(self.root / layout.INTENT, os.O_RDWR | os.O_CREAT, 0o666)
+
+    def _set_intent(self, intent: dict | None) -> None:
+        """Name the commit begun (or none): lets the next writer account for what a kill leaves.
+
+        Not fsynced: it only matters after a kill, when the page cache survives; after a power
+        loss it may be stale, and the next writer then refuses (the safe side) rather than drop.
+        """
+        os.ftruncate(self._intent, 0)
+        if intent is not None:
+            os.pwrite(self._intent, json.dumps(intent).encode(), 0)
+
+    def _check_level(self, meta: dict | None) -> None:
+        """A store.json edited after the records were written must not get records of another level."""
+        level = self.manifest["config"].get("level")
+        if meta is not None and "level" in meta and meta["level"] != level:
+            raise HohenbergError(f"{self.root / layout.MANIFEST} says level {level!r} but the store's records were "
+                                 f"computed at {meta['level']!r}; nothing was changed: run "
+                                 f"'hohenberg store verify {self.root}' and 'hohenberg store repair {self.root}'")
 
     def _manifest(self, config: dict, layout_name: str, density_codec: DensityCodec, container: str | None) -> dict:
         wanted = {"layout": layout_name, "density_codec": vars(density_codec).copy(), "config": dict(config)}
@@ -109,8 +137,17 @@ class StoreWriter:
         return manifest
 
     def _recover(self) -> None:
-        """Cut off what a crash left uncommitted; load the ids; open the last shard to append."""
+        """Cut off what a crash left uncommitted; load the ids; open the last shard to append.
+
+        Everything is checked before anything is cut, so a refusal leaves every file as it was.
+        """
         numbers = layout.shard_numbers(self.root)
+        for n in layout.data_numbers(self.root):
+            dat, idx = layout.shard_paths(self.root, n)
+            if n not in numbers and dat.stat().st_size > 0:  # the writer creates the index with the shard
+                raise self._lost(f"{dat.name} holds {dat.stat().st_size} bytes but its index {idx.name} is missing")
+        intent = layout.read_intent(self.root)
+        cuts, last_entry = [], None
         for n in numbers:
             dat, idx = layout.shard_paths(self.root, n)
             raw = idx.read_bytes()
@@ -122,13 +159,30 @@ class StoreWriter:
             if size < end:
                 raise HohenbergError(f"{dat}: shard is shorter ({size} bytes) than its index says ({end}); "
                                      f"run 'hohenberg store verify {self.root}'")
-            if committed < len(raw):
+            if size > end:
+                with open(dat, "rb") as fh:
+                    found, _ = scan_records(lambda o, k: os.pread(fh.fileno(), k, o), end, size)
+                if found and not _interrupted_commit(intent, n, found, raw[committed:]):
+                    ids = ", ".join(repr(e["id"]) for e in found[:3]) + (", ..." if len(found) > 3 else "")
+                    raise self._lost(f"{dat.name} holds {len(found)} complete record(s) after the last one "
+                                     f"{idx.name} lists ({ids})")
+            cuts.append((idx, committed, len(raw), dat, end, size))
+            for e in entries:
+                self.ids.add(e["id"])
+                last_entry = (dat, e)
+        if last_entry is not None:
+            self._check_level(_meta_at(*last_entry))
+        for idx, committed, nraw, dat, end, size in cuts:
+            if committed < nraw:
                 os.truncate(idx, committed)
             if size > end:
                 os.truncate(dat, end)
-            for e in entries:
-                self.ids.add(e["id"])
         self._open_shard(numbers[-1] if numbers else 0)
+
+    def _lost(self, what: str) -> HohenbergError:
+        return HohenbergError(f"{self.root}: {what}: records the index does not list (not an interrupted write); "
+                              f"nothing was changed. Run 'hohenberg store repair {self.root}' to list them "
+                              "again, then rerun")
 
     def _open_shard(self, n: int) -> None:
         dat, idx = layout.shard_paths(self.root, n)
@@ -154,14 +208,16 @@ class StoreWriter:
             if self._end > 0 and self._end + len(blob) > self.shard_bytes:
                 self._close_shard()
                 self._open_shard(self.shard + 1)
+            line = layout.index_line({"id": record_id, "offset": self._end, "nbytes": len(blob),
+                                      "crc32": zlib.crc32(blob)})
+            self._set_intent({"shard": self.shard, "line": line})
             os.pwrite(self._dat, blob, self._end)
             if self.durable:
                 os.fsync(self._dat)
-            line = json.dumps({"id": record_id, "offset": self._end, "nbytes": len(blob),
-                               "crc32": zlib.crc32(blob)}, separators=(",", ":")) + "\n"
             os.write(self._idx, line.encode())  # O_APPEND: one write of one short line
             if self.durable:
                 os.fsync(self._idx)
+            self._set_intent(None)
         except BaseException:
             # disk full, Ctrl-C...: the index may now end in half a line, so no further appends
             # here; the next writer cuts it off (see _recover)
@@ -222,6 +278,13 @@ class StoreWriter:
         self._release()
 
     def _release(self) -> None:
+        if self._intent is not None:
+            # no commit pending (the usual close): the file says nothing, so it goes; a failed
+            # put leaves it naming that put's record, for the next writer
+            if os.fstat(self._intent).st_size == 0:
+                (self.root / layout.INTENT).unlink(missing_ok=True)
+            os.close(self._intent)
+            self._intent = None
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # releases the lock
             self._lock_fd = None
@@ -232,3 +295,24 @@ class StoreWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _interrupted_commit(intent: dict | None, shard: int, found: list[dict], index_tail: bytes) -> bool:
+    """Whether the complete records past the index are exactly the commit a killed writer had begun:
+    one record, the one ``intent`` names, and an index that ends before its line or inside it."""
+    if not intent or intent.get("shard") != shard or len(found) != 1:
+        return False
+    line = str(intent.get("line", ""))
+    return layout.index_line(found[0]) == line and line.encode().startswith(index_tail)
+
+
+def _meta_at(dat: Path, entry: dict) -> dict | None:
+    """The provenance in a record's own header (None if it cannot be read: verify reports that)."""
+    try:
+        with open(dat, "rb") as fh:
+            head = os.pread(fh.fileno(), 8, entry["offset"])
+            n = int.from_bytes(head[4:8], "little")
+            header, _ = decode_header(head + os.pread(fh.fileno(), min(n, entry["nbytes"]), entry["offset"] + 8))
+            return header.get("meta", {})
+    except (OSError, ValueError):
+        return None
