@@ -62,8 +62,9 @@ class QCOracle:
 
         items = [SmilesEntry(str(i), s, "pool", int(k) + 1) for i, s, k in zip(ids, smiles, idx)]
         config = BatchConfig(self.level, density=False, optimize=self.optimize)
+        failed_before = self._failed()
         summary = run_batch(items, self.store, config, workers=self.workers)
-        self.calls_now += summary.computed
+        self.calls_now += summary.computed + len(self._failed() - failed_before)  # a failure was a call too
         out = np.full(len(items), np.nan)
         with StoreReader(self.store) as reader:
             for j, item in enumerate(items):
@@ -72,6 +73,14 @@ class QCOracle:
                     if self.target in arrays:
                         out[j] = float(arrays[self.target])
         return out
+
+
+    def _failed(self) -> set[str]:
+        from hohenberg.store.to_table import store_failures
+
+        if not (self.store / "failures.jsonl").is_file():
+            return set()
+        return set(store_failures(self.store))
 
 
 def make_oracle(name: str, target: str, pool, store: str | Path | None = None, workers: int = 1,
