@@ -67,8 +67,14 @@ def check_targets(table: MoleculeTable, targets: Sequence[str], where) -> None:
 
 def molecule_graphs(table: MoleculeTable, rows: np.ndarray, cutoff: float, cache_dir=None) -> dict[int, dict]:
     """Graph tensors (:func:`~hohenberg.graph.molgraph.molecule_tensors`) of table ``rows``, by row;
-    sliced from the table's graph cache when ``cache_dir`` is given."""
+    sliced from the table's graph cache when ``cache_dir`` is a folder, taken from (and added to)
+    ``cache_dir`` when it is a dict of graphs by row."""
     rows = np.unique(np.asarray(rows, dtype=np.int64))
+    if isinstance(cache_dir, dict):  # graphs built earlier, by row (a benchmark's several runs share them)
+        missing = [int(r) for r in rows if int(r) not in cache_dir]
+        if missing:
+            cache_dir.update(molecule_graphs(table, np.asarray(missing), cutoff))
+        return {int(r): cache_dir[int(r)] for r in rows}
     if cache_dir is not None:
         from hohenberg.graph.dataset import table_graphs
 
