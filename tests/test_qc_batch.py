@@ -15,7 +15,7 @@ from hohenberg.molecules import Molecule
 from hohenberg.qc.batch import BatchConfig, run_batch
 from hohenberg.store import StoreReader, verify_store
 
-CONFIG = BatchConfig(level="hf/sto-3g", spacing=0.4, size=12)
+CONFIG = BatchConfig(level="hf/sto-3g", spacing=0.4, size=12, margin=0.5)
 
 
 def small_molecules(qm9_table, n):
@@ -27,7 +27,7 @@ def small_molecules(qm9_table, n):
 def test_local_batch_writes_results_logs_failures_and_resumes(tmp_path, qm9_table):
     table = small_molecules(qm9_table, 3)
     mols = list(table) + [Molecule([1, 1], [[0, 0, 0], [0, 0, 0.74]], name="H2")]
-    config = BatchConfig(level="hf/6-31g", spacing=0.4, size=12)
+    config = BatchConfig(level="hf/6-31g", spacing=0.4, size=12, margin=0.5)
     bad = Molecule([1, 1], [[0, 0, 0], [0, 0, 0.74]], name="H2-bad")
     bad.numbers = np.array([1, 118])  # an element no basis set covers: the SCF cannot even start
     bad.spin = 1
@@ -41,7 +41,7 @@ def test_local_batch_writes_results_logs_failures_and_resumes(tmp_path, qm9_tabl
     again = run_batch(mols + [bad], tmp_path, config)
     assert (again.computed, again.skipped, again.failed) == (0, 4, 1)  # nothing recomputed
     with pytest.raises(HohenbergError, match="refusing to add results"):
-        run_batch(mols, tmp_path, BatchConfig(level="hf/sto-3g", spacing=0.4, size=12))
+        run_batch(mols, tmp_path, BatchConfig(level="hf/sto-3g", spacing=0.4, size=12, margin=0.5))
 
 
 def test_two_local_workers(tmp_path, qm9_table):
@@ -60,7 +60,7 @@ if __name__ == "__main__":
     table = MoleculeTable.load(sys.argv[1])
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster:
-        cfg = BatchConfig(level="hf/sto-3g", spacing=0.4, size=12)
+        cfg = BatchConfig(level="hf/sto-3g", spacing=0.6, size=12, margin=0.5)
         s = run_batch(iter(table), sys.argv[2], cfg, scheduler=cluster.scheduler_address, max_in_flight=2)
         print("DONE", s.computed, s.skipped, flush=True)
 """
@@ -110,7 +110,7 @@ def test_cli_batch_and_rerun(tmp_path, qm9_table):
     from hohenberg.cli.main import app
 
     table_path = small_molecules(qm9_table, 3).save(tmp_path / "t.npz")
-    args = ["qc", "batch", str(table_path), "--level", "hf/sto-3g", "--limit", "2", "--size", "8",
+    args = ["qc", "batch", str(table_path), "--level", "hf/sto-3g", "--limit", "2", "--size", "8", "--margin", "0.5",
             "--spacing", "0.5", "--out", str(tmp_path / "b"), "--json"]
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output

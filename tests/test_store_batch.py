@@ -26,14 +26,14 @@ AMMONIA = Molecule([7, 1, 1, 1], [[0, 0, 0.1], [0.94, 0, -0.27], [-0.47, 0.81, -
 def stores(tmp_path_factory):
     root = tmp_path_factory.mktemp("stores")
     for layout in ("grid", "orbitals"):
-        cfg = BatchConfig(level="hf/sto-3g", spacing=0.25, size=20, layout=layout)
+        cfg = BatchConfig(level="hf/sto-3g", spacing=0.25, size=20, margin=0.5, layout=layout)
         summary = run_batch([WATER, AMMONIA], root / layout, cfg)
         assert summary.computed == 2
     return root
 
 
 def test_both_layouts_match_the_direct_density(stores):
-    direct = compute_one(WATER, BatchConfig(level="hf/sto-3g", spacing=0.25, size=20))
+    direct = compute_one(WATER, BatchConfig(level="hf/sto-3g", spacing=0.25, size=20, margin=0.5))
     grid = Grid(direct["grid_origin"], direct["grid_axes"], (20, 20, 20))
     ref = direct["density"].astype(np.float64)
     from_grid = StoreReader(stores / "grid").density("water")
@@ -105,7 +105,7 @@ def test_qc_batch_cli_writes_a_store_with_the_chosen_layout(tmp_path, qm9_table)
     from hohenberg.cli.main import app
 
     table_path = qm9_table.take([0, 1]).save(tmp_path / "t.npz")  # methane, ammonia
-    args = ["qc", "batch", str(table_path), "--level", "hf/sto-3g", "--size", "8", "--spacing", "0.5",
+    args = ["qc", "batch", str(table_path), "--level", "hf/sto-3g", "--size", "8", "--margin", "0.5", "--spacing", "0.5",
             "--layout", "orbitals", "--out", str(tmp_path / "s"), "--json"]
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output

@@ -209,7 +209,7 @@ def test_batch_extends_an_hdf5_store_and_the_cli_reads_it(tmp_path):
     from hohenberg.molecules import Molecule
     from hohenberg.qc.batch import BatchConfig, run_batch
 
-    cfg = BatchConfig(level="hf/sto-3g", spacing=0.5, size=8)
+    cfg = BatchConfig(level="hf/sto-3g", spacing=0.5, size=8, margin=0.5)
     science = {"level": cfg.level, "spacing": cfg.spacing, "size": cfg.size, "density": cfg.density}
     StoreWriter(tmp_path, science, container="hdf5").close()  # created empty, in the hdf5 container
     h2 = Molecule([1, 1], [[0, 0, 0], [0, 0, 0.74]], name="H2")

@@ -166,7 +166,7 @@ def test_batch_computes_an_id_given_twice_once(tmp_path):
     from hohenberg.qc.batch import BatchConfig, run_batch
 
     h2 = Molecule([1, 1], [[0, 0, 0], [0, 0, 0.74]], name="H2")
-    s = run_batch([h2, h2], tmp_path, BatchConfig(level="hf/sto-3g", spacing=0.5, size=8))
+    s = run_batch([h2, h2], tmp_path, BatchConfig(level="hf/sto-3g", spacing=0.5, size=8, margin=0.5))
     assert (s.computed, s.done, s.failed) == (1, 1, 0)
     rho = StoreReader(tmp_path).density("H2")
     grid = StoreReader(tmp_path).grid("H2")

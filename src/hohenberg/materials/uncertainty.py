@@ -11,6 +11,7 @@ from scipy.stats import norm
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit, KFold, train_test_split
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 LEVELS = (0.68, 0.95)
 
@@ -79,7 +80,9 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
     def fit(self, X, y, groups=None):
         """``groups``: hold out whole groups for calibration, so the calibration residuals are
         as out-of-sample as the test data they stand for (e.g. unseen materials)."""
-        X, y = np.asarray(X, float), np.asarray(y, float)
+        X, y = validate_data(self, X, y, y_numeric=True)
+        if self.method not in ("split", "cv"):
+            raise ValueError(f"method must be 'split' or 'cv', not {self.method!r}")
         if self.method == "split":
             if groups is None:
                 fit_idx, cal_idx = train_test_split(np.arange(len(y)), test_size=self.calibration_fraction, random_state=self.random_state)
@@ -109,16 +112,23 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
             warnings.simplefilter("ignore", ConvergenceWarning)
             return est.fit(X, y)
 
+    def _checked(self, X) -> np.ndarray:
+        check_is_fitted(self, "estimator_")
+        return validate_data(self, X, reset=False)
+
     def predict(self, X):
-        return self.estimator_.predict(np.asarray(X, float))
+        X = self._checked(X)  # first: an unfitted model has no estimator_ to look up
+        return self.estimator_.predict(X)
 
     def predict_mean_std(self, X, level: float = 0.68):
         """Mean and calibrated std: the interval half-width at ``level`` divided by z(level)."""
-        mu, sd = predict_mean_std(self.estimator_, np.asarray(X, float))
+        X = self._checked(X)
+        mu, sd = predict_mean_std(self.estimator_, X)
         return mu, sd * self.calibration_scale_[level] / norm.ppf(0.5 + level / 2)
 
     def predict_interval(self, X, level: float = 0.95):
-        mu, sd = predict_mean_std(self.estimator_, np.asarray(X, float))
+        X = self._checked(X)
+        mu, sd = predict_mean_std(self.estimator_, X)
         half = self.calibration_scale_[level] * sd
         return mu - half, mu + half
 

@@ -32,6 +32,7 @@ from hohenberg.subgraph.features import code_from_json, code_to_json, indicator_
 from hohenberg.subgraph.graph import LabelConfig, decode_atom, to_graphs
 from hohenberg.subgraph.gspan import PatternNode, PatternTree
 from hohenberg.subgraph.lattice import best_split_lattice, build_lattice
+from hohenberg.models.baseline import least_squares_per_target
 from hohenberg.subgraph.sparse import composition
 from hohenberg.subgraph.smarts import code_to_smarts
 
@@ -140,7 +141,7 @@ class SubgraphBoostRegressor(RegressorMixin, BaseEstimator):
         # often, so extensive targets need the counts in the base model.
         self.elements_ = sorted({decode_atom(lab)[0] for g in graphs for lab in g.labels}) if self.composition else []
         Z = self._base(graphs)
-        self.base_coef_, *_ = np.linalg.lstsq(Z, y, rcond=None)
+        self.base_coef_ = least_squares_per_target(Z, y)[:, 0]
         self.init_ = float(self.base_coef_[0])
         pred = Z @ self.base_coef_
         trees = []

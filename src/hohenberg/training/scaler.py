@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 from hohenberg.graph.ops import scatter_sum
+from hohenberg.models.baseline import least_squares_per_target
 
 MAX_Z = 87  # offsets indexed by atomic number: every element up to Rn
 
@@ -35,12 +36,12 @@ class TargetScaler(nn.Module):
         used = counts.sum(0) > 0  # elements absent from training get no offset
         X = np.column_stack([counts[:, used].numpy(), np.ones(n_mol)])
         Y = y.double().numpy()
+        W = least_squares_per_target(X, Y)
         for j in range(Y.shape[1]):
             ok = np.isfinite(Y[:, j])
-            w, *_ = np.linalg.lstsq(X[ok], Y[ok, j], rcond=None)
-            self.coef[used, j] = torch.as_tensor(w[:-1])
-            self.intercept[j] = float(w[-1])
-            sd = float((Y[ok, j] - X[ok] @ w).std()) if ok.sum() > 1 else 0.0
+            self.coef[used, j] = torch.as_tensor(W[:-1, j])
+            self.intercept[j] = float(W[-1, j])
+            sd = float((Y[ok, j] - X[ok] @ W[:, j]).std()) if ok.sum() > 1 else 0.0
             # an exact fit leaves round-off (~1e-14 relative) as spread: scaling by it would blow up
             self.std[j] = sd if sd > 1e-9 * (1.0 + float(np.abs(Y[ok, j]).mean())) else 1.0
         return self
