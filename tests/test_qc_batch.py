@@ -60,7 +60,7 @@ if __name__ == "__main__":
     table = MoleculeTable.load(sys.argv[1])
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster:
-        cfg = BatchConfig(level="hf/sto-3g", spacing=0.6, size=12, margin=0.5)
+        cfg = BatchConfig(level="hf/sto-3g", spacing=0.6, size=16, margin=0.5)
         s = run_batch(iter(table), sys.argv[2], cfg, scheduler=cluster.scheduler_address, max_in_flight=2)
         print("DONE", s.computed, s.skipped, flush=True)
 """
