@@ -249,6 +249,10 @@ def run_design(config: DesignConfig, out: str | Path, workers: int = 1, optimize
     from hohenberg.design.report import write_report
 
     config.check()
+    if config.oracle != "table":  # a misspelt level fails before a mutation pool is built
+        from hohenberg.design.oracle import QCOracle
+
+        QCOracle(config.oracle, Path(out) / "oracle", config.target, workers, optimize)
     out = Path(out)
     t0 = time.perf_counter()
     saved = out / "pool.csv"
