@@ -291,3 +291,12 @@ def test_predict_density_refuses_a_molecule_larger_than_the_model_box(cli_model,
     res = _cli("predict-density", out, "C" * 16, "-o", tmp_path / "x.cube")
     assert isinstance(res.exception, HohenbergError) and "does not fit" in str(res.exception)
     assert not (tmp_path / "x.cube").exists()
+
+
+def test_evaluate_routes_a_hkmap_directory_to_the_density_metrics(cli_model, store):
+    out, summary = cli_model
+    res = _cli("evaluate", out, store, "--json")
+    assert res.exit_code == 0, res.output
+    ev = json.loads(res.output)
+    assert ev["split"] == "test" and ev["n_test"] == summary["n_test"]
+    assert ev["promolecule_nmae_percent"]["mean"] == pytest.approx(summary["promolecule_nmae_percent"]["mean"], rel=1e-6)

@@ -159,8 +159,10 @@ def evaluate(
     """Measure a trained model: MAE/RMSE per target (meV for energies)."""
     from hohenberg.training.checkpoint import load_model_file
 
-    volumetric = (model_dir / "model.pt").is_file() and load_model_file(model_dir / "model.pt").kind == "volumetric"
-    if not volumetric:
+    kind = load_model_file(model_dir / "model.pt").kind if (model_dir / "model.pt").is_file() else "graph"
+    if kind == "hkmap":
+        return _evaluate_hkmap(model_dir, data, split, out, json_out)
+    if kind != "volumetric":
         return evaluate_graph(model_dir, data, split=split, out=out, cache=cache, json_out=json_out)
     from hohenberg.volumetric.run import evaluate_volumetric
 
@@ -172,6 +174,19 @@ def evaluate(
         print_json(summary)
         return
     _print_errors(f"3D CNN on {data} ({split}, n={summary['n_test']}, {tta} rotation(s))", summary["test_errors"])
+
+
+def _evaluate_hkmap(model_dir: Path, store: Path, split: str, out: Optional[Path], json_out: bool) -> None:
+    """``evaluate`` for a Hohenberg-Kohn map: NMAE and dipole error on a part of its own split."""
+    from hohenberg.hkmap.run import evaluate_split
+
+    summary = {"model_dir": str(model_dir), "store": str(store), **evaluate_split(model_dir, store, split, out)}
+    if json_out:
+        print_json(summary)
+        return
+    n, p = summary["test_nmae_percent"], summary["promolecule_nmae_percent"]
+    print_table(f"Hohenberg-Kohn map on {store} ({split}, n={summary['n_test']})", ["", "model", "promolecule"],
+                [("NMAE mean (%)", n["mean"], p["mean"]), ("NMAE median (%)", n["median"], p["median"])])
 
 
 def predict_volumetric_cli(model_dir: Path, molecules: list, density: str, tta: int, out: Optional[Path],

@@ -307,6 +307,29 @@ def evaluate_hkmap(model: HKNet, dataset: StoreVolumes, out: Path | None = None,
     return summary
 
 
+def evaluate_split(model_dir: str | Path, store: str | Path, split: str = "test", out: str | Path | None = None) -> dict:
+    """:func:`evaluate_hkmap` of a saved model on ``split`` (test | val | train | all) of the ids it
+    was trained with (``split.json``), restricted to the molecules ``store`` holds."""
+    model, _ = load_hkmap(model_dir)
+    held = StoreVolumes(store, need_density=False).ids
+    if split == "all":
+        ids = list(held)
+    else:
+        path = Path(model_dir) / "split.json"
+        if split not in ("train", "val", "test"):
+            raise InputError(None, f"--split must be test, val, train or all, not {split!r}")
+        if not path.is_file():
+            raise InputError(model_dir, "no split.json (trained before splits were stored); use --split all")
+        present = set(held)
+        ids = [i for i in json.loads(path.read_text())[split] if i in present]
+    if not ids:
+        raise InputError(store, f"holds none of the model's {split} molecules")
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    summary = evaluate_hkmap(model, make_dataset(store, ids, model.cfg), Path(out) if out is not None else None)
+    return {"split": split, **summary}
+
+
 def load_hkmap(model_dir: str | Path) -> tuple[HKNet, dict]:
     saved = load_model_dir(model_dir, MODEL_KIND, "hohenberg train hkmap")
     model = HKNet(HKConfig.from_dict(saved.config))
