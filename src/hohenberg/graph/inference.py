@@ -60,7 +60,10 @@ def load_members(model_dir: str | Path) -> tuple[GraphModelConfig, list[torch.nn
         saved = load_model_file(f)
         if saved.kind != "graph":
             raise InputError(f, f"a {saved.kind!r} model, not a graph model")
-        cfg = GraphModelConfig.from_dict(saved.config)
+        try:
+            cfg = GraphModelConfig.from_dict(saved.config)
+        except (TypeError, ValueError) as exc:  # a file from another version, or edited by hand
+            raise InputError(f, f"not a graph model this version reads ({exc})") from None
         model = build_model(cfg)
         model.load_state_dict(saved.state_dict)
         members.append(model.eval())

@@ -9,7 +9,7 @@ attention weights, kept in ``last_attention`` for inspection.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -88,8 +88,9 @@ class GraphModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> GraphModelConfig:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        from hohenberg.configs import known_options
+
+        return cls(**known_options(cls, d, "graph model"))  # an unknown key is an error, not dropped
 
 
 class Head(nn.Module):
