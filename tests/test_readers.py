@@ -183,3 +183,19 @@ def test_unknown_format(tmp_path):
         read_molecules(p)
     with pytest.raises(InputError, match="no such file"):
         read_molecules(tmp_path / "missing.xyz")
+
+
+@pytest.mark.parametrize("header, message", [
+    ("spin=-2 charge=0", "cannot be negative"), ("charge=0.5", "charge must be a whole number, not 0.5"),
+])
+def test_extxyz_charge_and_spin_are_read_and_checked_never_dropped_or_truncated(tmp_path, header, message):
+    from hohenberg.errors import InputError
+    from hohenberg.molecules.xyz import read_xyz
+
+    path = tmp_path / "w.extxyz"
+    path.write_text(f"3\n{header}\nO 0 0 0\nH 0 0 0.96\nH 0 0.93 -0.24\n")
+    with pytest.raises(InputError, match=message):
+        read_xyz(path)
+    path.write_text("2\ncharge=1 spin=1\nH 0 0 0\nH 0 0 0.74\n")
+    (ion,) = read_xyz(path)
+    assert (ion.charge, ion.spin, ion.n_electrons) == (1, 1, 1)  # H2+, not a neutral H2

@@ -52,6 +52,17 @@ class Molecule:
             raise ValueError(f"molecule {self.name!r}: atomic numbers must be in 1..118")
         if not np.all(np.isfinite(self.positions)):
             raise ValueError(f"molecule {self.name!r}: positions contain NaN or infinity")
+        for what in ("charge", "spin"):
+            value = getattr(self, what)
+            if isinstance(value, bool) or float(value) != int(float(value)):
+                raise ValueError(f"molecule {self.name!r}: {what} must be a whole number, not {value}")
+            setattr(self, what, int(float(value)))  # 1.0 from a file is 1; 0.5 is refused above, never truncated
+        if self.spin < 0:
+            raise ValueError(f"molecule {self.name!r}: spin is 2S, the number of unpaired electrons, and "
+                             f"cannot be negative ({self.spin})")
+        if self.n_electrons < 0 or self.spin > self.n_electrons:
+            raise ValueError(f"molecule {self.name!r}: charge {self.charge:+d} and spin 2S={self.spin} leave "
+                             f"{self.n_electrons} electrons")
         if (self.n_electrons - self.spin) % 2:
             raise ValueError(
                 f"molecule {self.name!r}: {self.n_electrons} electrons cannot have spin 2S={self.spin}"
@@ -107,8 +118,8 @@ class Molecule:
     @classmethod
     def from_ase(cls, atoms: ase.Atoms, name: str | None = None) -> Molecule:
         info = dict(atoms.info)
-        charge = int(info.pop("charge", 0))
-        spin = int(info.pop("spin", 0))
+        charge = info.pop("charge", 0)  # checked (whole numbers, 2S >= 0) by the constructor, never truncated
+        spin = info.pop("spin", 0)
         name = name if name is not None else str(info.pop("name", ""))
         info.pop("name", None)
         props = {k: float(v) for k, v in info.items() if _is_number(v)}

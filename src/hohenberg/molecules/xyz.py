@@ -19,7 +19,9 @@ from hohenberg.fileio import atomic_write
 from hohenberg.molecules.molecule import Molecule
 from hohenberg.molecules.parsing import parse_element, parse_float, parse_int, read_text
 
-_EXTXYZ = re.compile(r"(^|\s)(Properties|Lattice|pbc)\s*=", re.IGNORECASE)
+# extended XYZ: a Properties/Lattice/pbc header, or the charge or spin of the frame (which a plain
+# reading would drop, turning an ion or a triplet silently into a neutral singlet)
+_EXTXYZ = re.compile(r"(^|\s)(Properties|Lattice|pbc|charge|spin)\s*=", re.IGNORECASE)
 
 
 def read_xyz(path: str | Path) -> list[Molecule]:
@@ -71,12 +73,20 @@ def _read_extxyz(path: Path, checked: list[Molecule]) -> list[Molecule]:
         raise InputError(path, f"malformed extended XYZ header ({exc})") from None
     out = []
     for k, (atoms, plain) in enumerate(zip(frames, checked)):
-        mol = Molecule.from_ase(atoms)
+        try:
+            mol = Molecule.from_ase(atoms)
+        except ValueError as exc:  # a fractional charge, a negative spin, an impossible electron count
+            raise InputError(path, f"frame {k}: {exc}", _frame_line(checked, k)) from None
         mol.name = str(atoms.info.get("name", "")) or f"{path.stem}:{k}"
         if not np.array_equal(mol.numbers, plain.numbers):
             raise InputError(path, f"frame {k}: element columns disagree with the Properties header")
         out.append(mol)
     return out
+
+
+def _frame_line(checked: list[Molecule], k: int) -> int:
+    """1-based line of frame ``k``'s comment (frames as read by the plain pass)."""
+    return 2 + sum(m.n_atoms + 2 for m in checked[:k])
 
 
 def write_xyz(molecules: Iterable[Molecule], path: str | Path, extended: bool = False) -> Path:
