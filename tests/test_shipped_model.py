@@ -111,3 +111,24 @@ def test_demo_step_reports_named_test_molecules(qm9_table, tmp_path):
     for m in payload["molecules"]:
         assert abs(m["homo_eV"] - m["qm9"]["homo_eV"]) < 1.0  # eV; the model's MAE is ~0.1 eV
     assert json.loads((tmp_path / "shipped_model.json").read_text())["molecules"][0]["qm9_id"]
+
+
+def test_nan_weights_are_an_error_not_null_predictions(tmp_path):
+    import shutil
+
+    import torch
+
+    from hohenberg.errors import InputError
+    from hohenberg.graph.predictor import EnsemblePredictor
+    from hohenberg.molecules.smiles import molecule_from_smiles
+    from hohenberg.pretrained import shipped_dir
+
+    src = shipped_dir("qm9")
+    shutil.copytree(src, tmp_path / "m")
+    saved = torch.load(tmp_path / "m" / "member_0.pt", weights_only=True)
+    key = next(k for k, v in saved["state_dict"].items() if v.dtype == torch.float32 and v.ndim == 2)
+    saved["state_dict"][key] = torch.full_like(saved["state_dict"][key], float("nan"))
+    torch.save(saved, tmp_path / "m" / "member_0.pt")
+    predictor = EnsemblePredictor.load(tmp_path / "m", verify=False)
+    with pytest.raises(InputError, match="NaN or infinite values for 1 of 1"):
+        predictor.predict([molecule_from_smiles("CCO")])

@@ -125,6 +125,10 @@ class EnsemblePredictor:
         return self._with_sigma(pred["mean"], pred["std"], warnings)
 
     def _with_sigma(self, mean, spread, warnings) -> Predictions:
+        bad = ~np.isfinite(mean).all(axis=1)
+        if bad.any():  # a number a user would take for a prediction must never be NaN
+            raise InputError(self.source or "<model>", f"the model gives NaN or infinite values for {int(bad.sum())} of "
+                                                      f"{len(mean)} molecule(s): its weights are damaged; retrain or reinstall")
         sigma = np.column_stack([self.calibration[t](spread[:, j]) if t in self.calibration else spread[:, j]
                                  for j, t in enumerate(self.targets)])
         return Predictions(self.targets, mean, spread, sigma, warnings)
