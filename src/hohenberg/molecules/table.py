@@ -199,7 +199,7 @@ class MoleculeTable:
             "numbers": self.numbers, "positions": self.positions, "offsets": self.offsets,
             "charge": self.charge, "spin": self.spin,
         }
-        arrays.update(_encode_text("ids", self.ids))
+        arrays.update(encode_text("ids", self.ids))
         for k, v in self.properties.items():
             arrays[f"prop/{k}"] = v
         for k, v in self.atom_properties.items():
@@ -208,7 +208,7 @@ class MoleculeTable:
             arrays[f"ragged/{k}/values"] = values
             arrays[f"ragged/{k}/offsets"] = offs
         for k, v in self.text.items():
-            arrays.update(_encode_text(f"text/{k}", v))
+            arrays.update(encode_text(f"text/{k}", v))
         header = {"format": "hohenberg.MoleculeTable", "version": FORMAT_VERSION, "meta": self.meta}
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
         with atomic_open(path) as fh:
@@ -244,9 +244,9 @@ class MoleculeTable:
                     text_parts.setdefault(name, {})[part] = v
             return cls(
                 arrays["numbers"], arrays["positions"], arrays["offsets"],
-                _decode_text(arrays["ids/blob"], arrays["ids/offsets"]), arrays["charge"], arrays["spin"],
+                decode_text(arrays["ids/blob"], arrays["ids/offsets"]), arrays["charge"], arrays["spin"],
                 props, atom, {k: (p["values"], p["offsets"]) for k, p in ragged_parts.items()},
-                {k: _decode_text(p["blob"], p["offsets"]) for k, p in text_parts.items()},
+                {k: decode_text(p["blob"], p["offsets"]) for k, p in text_parts.items()},
                 header.get("meta", {}),
             )
         except (KeyError, ValueError, UnicodeDecodeError) as exc:
@@ -261,7 +261,8 @@ def _gather(offsets: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return flat, new_offsets
 
 
-def _encode_text(key: str, values: np.ndarray) -> dict[str, np.ndarray]:
+def encode_text(key: str, values: np.ndarray) -> dict[str, np.ndarray]:
+    """Strings as one UTF-8 byte blob plus offsets (``key/blob``, ``key/offsets``): .npz without pickles."""
     encoded = [str(v).encode() for v in values]
     lengths = np.array([len(b) for b in encoded], dtype=np.int64)
     return {
@@ -270,6 +271,6 @@ def _encode_text(key: str, values: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def _decode_text(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+def decode_text(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     raw = blob.tobytes()
     return np.array([raw[a:b].decode() for a, b in zip(offsets[:-1], offsets[1:])], dtype=object)

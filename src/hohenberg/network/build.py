@@ -36,7 +36,7 @@ import numpy as np
 
 from hohenberg.errors import InputError
 from hohenberg.fileio import atomic_open
-from hohenberg.molecules.table import MoleculeTable
+from hohenberg.molecules.table import MoleculeTable, decode_text, encode_text
 
 KINDS = ("mmp", "isomers")
 FORMAT = "hohenberg.MoleculeNetwork"
@@ -121,7 +121,7 @@ class NetworkData:
         path = Path(path)
         arrays = {"edges": self.edges, "transform": self.transform, "key": self.key}
         for name, values in (("ids", self.ids), ("transforms", self.transforms), ("keys", self.keys)):
-            arrays.update(_encode(name, values))
+            arrays.update(encode_text(name, values))
         header = {"format": FORMAT, "version": FORMAT_VERSION, "kind": self.kind, "meta": self.meta}
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
         with atomic_open(path) as fh:
@@ -139,24 +139,13 @@ class NetworkData:
             header = json.loads(arrays["header"].tobytes().decode())
             if header.get("format") != FORMAT:
                 raise ValueError("not a molecule network (no network header)")
-            text = {n: _decode(arrays[f"{n}/blob"], arrays[f"{n}/offsets"]) for n in ("ids", "transforms", "keys")}
+            text = {n: decode_text(arrays[f"{n}/blob"], arrays[f"{n}/offsets"]) for n in ("ids", "transforms", "keys")}
             return cls(header["kind"], text["ids"], arrays["edges"], arrays["transform"], text["transforms"],
                        arrays["key"], text["keys"], header.get("meta", {}))
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise InputError(path, f"not a readable network file ({exc})") from None
         except (KeyError, ValueError, UnicodeDecodeError) as exc:
             raise InputError(path, f"not a valid network file ({exc})") from None
-
-
-def _encode(name: str, values: np.ndarray) -> dict[str, np.ndarray]:
-    raw = [str(v).encode() for v in values]
-    return {f"{name}/blob": np.frombuffer(b"".join(raw), np.uint8) if raw else np.zeros(0, np.uint8),
-            f"{name}/offsets": np.concatenate([[0], np.cumsum([len(b) for b in raw], dtype=np.int64)]).astype(np.int64)}
-
-
-def _decode(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    raw = blob.tobytes()
-    return np.array([raw[a:b].decode() for a, b in zip(offsets[:-1], offsets[1:])], dtype=object)
 
 
 def _reverse(text: str) -> str:
