@@ -37,3 +37,14 @@ def atomic_write(path: str | Path, data: str | bytes) -> Path:
     with atomic_open(path, "wb") as fh:
         fh.write(data.encode() if isinstance(data, str) else data)
     return Path(path)
+
+
+def write_records_csv(path: str | Path, records: list[dict]) -> Path:
+    """Rows of dicts (the first row's keys are the columns) as a CSV file, written atomically."""
+    import csv
+
+    with atomic_open(path, "w") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+    return Path(path)

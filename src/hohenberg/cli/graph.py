@@ -265,14 +265,9 @@ def predict(
         "molecules": records,
     }
     if out is not None:
-        import csv
+        from hohenberg.fileio import write_records_csv
 
-        from hohenberg.fileio import atomic_open
-
-        with atomic_open(out, "w") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(records[0]))
-            writer.writeheader()
-            writer.writerows({**r, "warnings": "; ".join(r["warnings"])} for r in records)
+        write_records_csv(out, [{**r, "warnings": "; ".join(r["warnings"])} for r in records])
     for w in warnings:
         err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
     if json_out:

@@ -257,14 +257,9 @@ def predict_model(model_dir: Path, inputs: list[str], out: Optional[Path], json_
     payload = predict_pairs(model_dir, inputs) if kind == "pairs" else predict_network(model_dir, inputs)
     records = payload["pairs"] if kind == "pairs" else payload["molecules"]
     if out is not None:
-        import csv
+        from hohenberg.fileio import write_records_csv
 
-        from hohenberg.fileio import atomic_open
-
-        with atomic_open(out, "w") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(records[0]))
-            w.writeheader()
-            w.writerows(records)
+        write_records_csv(out, records)
     if json_out:
         print_json(payload)
         return

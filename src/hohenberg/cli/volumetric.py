@@ -210,14 +210,9 @@ def predict_volumetric_cli(model_dir: Path, molecules: list, density: str, tta: 
                "uncertainty": "none (one model); with --tta N the spread over N orientations is given, not calibrated",
                "molecules": records}
     if out is not None:
-        import csv
+        from hohenberg.fileio import write_records_csv
 
-        from hohenberg.fileio import atomic_open
-
-        with atomic_open(out, "w") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(records[0]))
-            writer.writeheader()
-            writer.writerows(records)
+        write_records_csv(out, records)
     if json_out:
         print_json(payload)
         return

@@ -14,7 +14,6 @@ one, a seeded random 80/10/10 split of the store.
 
 from __future__ import annotations
 
-import csv
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +27,7 @@ from torch.utils.data import DataLoader, RandomSampler
 
 from hohenberg.datasets.splits import write_split_ids
 from hohenberg.errors import HohenbergError, InputError
-from hohenberg.fileio import atomic_open, atomic_write
+from hohenberg.fileio import atomic_write, write_records_csv
 from hohenberg.hkmap.data import HKCollate
 from hohenberg.hkmap.metrics import dipole_debye, nmae_percent, summarise, view_points
 from hohenberg.hkmap.model import HKConfig, HKNet
@@ -292,10 +291,7 @@ def evaluate_hkmap(model: HKNet, dataset: StoreVolumes, out: Path | None = None,
                                                                   - col["voxel_sum_true_electrons"]).mean()),
                "predict_molecules_per_s": round(len(rows) / wall, 2)}
     if out is not None:
-        with atomic_open(Path(out) / "test_metrics.csv", "w") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
+        write_records_csv(Path(out) / "test_metrics.csv", rows)
         from hohenberg.reports.slices import slice_panels
 
         rid, y, rho, pro = first
