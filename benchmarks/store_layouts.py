@@ -54,7 +54,7 @@ def compute(mol, level: str, spacing: float, size: int):
     from hohenberg.grids import Grid
     from hohenberg.qc.density import density_on_grid
     from hohenberg.qc.scf import run_scf
-    from hohenberg.store.render import orbital_arrays
+    from hohenberg.qc.density import orbital_arrays
 
     t0 = time.perf_counter()
     result = run_scf(mol, level, threads=1)

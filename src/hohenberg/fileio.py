@@ -5,12 +5,16 @@ A crash or Ctrl-C mid-write leaves the old file (or none), never a truncated one
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+import numpy as np
 
 
 @contextmanager
@@ -48,3 +52,25 @@ def write_records_csv(path: str | Path, records: list[dict]) -> Path:
         writer.writeheader()
         writer.writerows(records)
     return Path(path)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Plain-Python copy of ``obj`` (numpy scalars/arrays, paths, NaN -> null)."""
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return to_jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return str(obj)
+
+
+def write_json(path: str | Path, data: Any, indent: int = 2) -> Path:
+    """``data`` (made plain by :func:`to_jsonable`) as a JSON file, written atomically."""
+    return atomic_write(path, json.dumps(to_jsonable(data), indent=indent))

@@ -22,18 +22,14 @@ BOND_SOURCES = ("smiles", "geometry", "connectivity")
 
 def rdkit_of(mol: Molecule) -> tuple[Chem.Mol, str]:
     """RDKit molecule (atom order = ``mol``'s) and where its bonds came from (:data:`BOND_SOURCES`)."""
-    from hohenberg.molecules.rdkit_bridge import _conformer
+    from hohenberg.molecules.rdkit_bridge import atoms_only
 
     if mol.info.get("smiles"):
         try:
             return mol.to_rdkit(smiles=mol.info["smiles"]), "smiles"
         except ValueError:
             pass
-    rw = Chem.RWMol()
-    for z in mol.numbers:
-        rw.AddAtom(Chem.Atom(int(z)))
-    rdmol = rw.GetMol()
-    rdmol.AddConformer(_conformer(mol), assignId=True)
+    rdmol = atoms_only(mol)
     try:
         perceived = Chem.Mol(rdmol)
         rdDetermineBonds.DetermineBonds(perceived, charge=int(mol.charge))

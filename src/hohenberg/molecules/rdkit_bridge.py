@@ -28,7 +28,7 @@ def molecule_to_rdkit(mol: Molecule, smiles: str | None = None) -> Chem.Mol:
     smiles = smiles or mol.info.get("smiles")
     if smiles:
         return _from_template(mol, smiles)
-    rdmol = _atoms_only(mol)
+    rdmol = atoms_only(mol)
     try:
         rdDetermineBonds.DetermineBonds(rdmol, charge=int(mol.charge))
     except Exception as exc:  # RDKit raises plain ValueError/RuntimeError with terse text
@@ -40,17 +40,19 @@ def molecule_to_rdkit(mol: Molecule, smiles: str | None = None) -> Chem.Mol:
     return rdmol
 
 
-def _atoms_only(mol: Molecule) -> Chem.Mol:
-    """Atoms and 3D coordinates, no bonds yet."""
+def atoms_only(mol: Molecule) -> Chem.Mol:
+    """Atoms and 3D coordinates of ``mol`` (same atom order), no bonds yet: the start of any bond
+    perception."""
     rw = Chem.RWMol()
     for z in mol.numbers:
         rw.AddAtom(Chem.Atom(int(z)))
     rdmol = rw.GetMol()
-    rdmol.AddConformer(_conformer(mol), assignId=True)
+    rdmol.AddConformer(conformer(mol), assignId=True)
     return rdmol
 
 
-def _conformer(mol: Molecule) -> Chem.Conformer:
+def conformer(mol: Molecule) -> Chem.Conformer:
+    """A 3D RDKit conformer of ``mol``'s positions (Angstrom)."""
     conf = Chem.Conformer(mol.n_atoms)
     for i, (x, y, z) in enumerate(mol.positions):
         conf.SetAtomPosition(i, Point3D(float(x), float(y), float(z)))
@@ -69,7 +71,7 @@ def _from_template(mol: Molecule, smiles: str) -> Chem.Mol:
             f"atoms with hydrogens, the geometry {mol.n_atoms}"
         )
     # Bonds from the geometry give the atom order; the SMILES only fixes bond orders/charges.
-    geometric = _atoms_only(mol)
+    geometric = atoms_only(mol)
     rdDetermineBonds.DetermineConnectivity(geometric)
 
     try:

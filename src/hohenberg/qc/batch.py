@@ -58,7 +58,7 @@ class BatchSummary:
 
 def compute_one(item: BatchItem, config: BatchConfig) -> dict[str, np.ndarray]:
     """Pure function run on a worker: properties (and the grid) of one molecule as arrays."""
-    from hohenberg.qc.density import density_on_grid
+    from hohenberg.qc.density import density_on_grid, orbital_arrays
     from hohenberg.qc.scf import run_scf
     from hohenberg.qc.xtb import optimize_geometry, run_xtb
 
@@ -81,8 +81,6 @@ def compute_one(item: BatchItem, config: BatchConfig) -> dict[str, np.ndarray]:
     if config.density:
         grid = grid_for(molecule.positions, config.spacing, config.size, config.margin, f"molecule {molecule.name}")
         if config.layout == "orbitals":  # no grid evaluation here: the reader renders it
-            from hohenberg.store.render import orbital_arrays
-
             arrays.update(orbital_arrays(result.mol, result.mo_coeff, result.mo_occ))
         else:
             arrays["density"] = density_on_grid(result, grid).astype(np.float32)

@@ -30,6 +30,15 @@ def occupied_orbitals(mo_coeff: np.ndarray, mo_occ: np.ndarray) -> tuple[np.ndar
     return mo_coeff[:, keep], mo_occ[keep]
 
 
+def orbital_arrays(mol: gto.Mole, mo_coeff: np.ndarray, mo_occ: np.ndarray) -> dict[str, np.ndarray]:
+    """What the store's orbitals layout keeps of one SCF result: the occupied orbitals (float32)
+    and PySCF's basis tables, enough to render the density on any grid later."""
+    c_occ, occ = occupied_orbitals(mo_coeff, mo_occ)
+    return {"orbitals_coeff": c_occ.astype(np.float32), "orbitals_occ": occ.astype(np.float64),
+            "basis_atm": mol._atm.astype(np.int32), "basis_bas": mol._bas.astype(np.int32),
+            "basis_env": mol._env.astype(np.float64), "basis_cart": np.asarray(bool(mol.cart))}
+
+
 def density_at(mol: gto.Mole, mo_coeff: np.ndarray, mo_occ: np.ndarray, coords_bohr: np.ndarray,
                block: int = BLOCK) -> np.ndarray:
     """rho at ``coords_bohr`` (n, 3), electrons/bohr^3."""

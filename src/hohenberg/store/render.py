@@ -12,15 +12,8 @@ import numpy as np
 from pyscf import gto
 
 from hohenberg.grids import Grid
-from hohenberg.qc.density import density_at, occupied_orbitals
+from hohenberg.qc.density import density_at, orbital_arrays  # noqa: F401  (the stored arrays, computed beside the SCF)
 from hohenberg.units import ANGSTROM_BOHR
-
-
-def orbital_arrays(mol: gto.Mole, mo_coeff: np.ndarray, mo_occ: np.ndarray) -> dict[str, np.ndarray]:
-    c_occ, occ = occupied_orbitals(mo_coeff, mo_occ)
-    return {"orbitals_coeff": c_occ.astype(np.float32), "orbitals_occ": occ.astype(np.float64),
-            "basis_atm": mol._atm.astype(np.int32), "basis_bas": mol._bas.astype(np.int32),
-            "basis_env": mol._env.astype(np.float64), "basis_cart": np.asarray(bool(mol.cart))}
 
 
 def mol_from_arrays(arrays: dict) -> gto.Mole:

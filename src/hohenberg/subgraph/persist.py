@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from hohenberg.cli.output import to_jsonable
+from hohenberg.fileio import to_jsonable
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.json"
@@ -16,9 +16,10 @@ MODEL_FILE = "model.json"
 def _classes() -> dict[str, type]:
     from hohenberg.subgraph.bag import SubgraphTopicRegressor
     from hohenberg.subgraph.boost import SubgraphBoostRegressor
-    from hohenberg.subgraph.sparse import SparseSubgraphRegressor
+    from hohenberg.subgraph.sparse import SparseSubgraphClassifier, SparseSubgraphRegressor
 
-    return {c.__name__: c for c in (SparseSubgraphRegressor, SubgraphBoostRegressor, SubgraphTopicRegressor)}
+    return {c.__name__: c for c in (SparseSubgraphRegressor, SparseSubgraphClassifier, SubgraphBoostRegressor,
+                                    SubgraphTopicRegressor)}
 
 
 def model_to_dict(model, extra: dict | None = None) -> dict:
@@ -35,10 +36,16 @@ def model_to_dict(model, extra: dict | None = None) -> dict:
 def model_from_dict(data: dict):
     if data.get("format") != "hohenberg.subgraph":
         raise ValueError("not a hohenberg subgraph model file")
-    cls = _classes().get(data["class"])
+    name, params = data["class"], dict(data["params"])
+    if name == "SparseSubgraphRegressor" and params.get("loss") == "logistic":
+        # Older files stored logistic models as a regressor; they are classifiers of 0/1.
+        name = "SparseSubgraphClassifier"
+        params.pop("loss")
+        params.pop("huber_delta", None)
+    cls = _classes().get(name)
     if cls is None:
-        raise ValueError(f"unknown model class {data['class']!r}")
-    return cls(**data["params"]).load_state(data["state"])
+        raise ValueError(f"unknown model class {name!r}")
+    return cls(**params).load_state(data["state"])
 
 
 def save_model(model, directory: str | Path, extra: dict | None = None) -> Path:
