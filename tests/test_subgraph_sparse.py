@@ -13,7 +13,7 @@ from sklearn.linear_model import ElasticNet, Lasso
 from hohenberg.subgraph import PatternTree, from_smiles, mine
 from hohenberg.subgraph.bounds import linear_bound, split_gain, split_gain_bound, split_gain_quick_bound
 from hohenberg.subgraph.losses import Loss
-from hohenberg.subgraph.sparse import SparseSubgraphRegressor
+from hohenberg.subgraph.sparse import SparseSubgraphClassifier, SparseSubgraphRegressor
 from subgraph_helpers import SMILES, random_graphs
 
 
@@ -66,7 +66,8 @@ def test_kkt_conditions_hold_over_all_patterns(loss):
     if loss == "logistic":
         y = (y > np.median(y)).astype(float)
     lam = 0.02
-    model = SparseSubgraphRegressor(lam=lam, loss=loss, min_support=2, tol=1e-11, max_iter=200000).fit(SMILES, y)
+    kw = dict(lam=lam, min_support=2, tol=1e-11, max_iter=200000)
+    model = (SparseSubgraphClassifier(**kw) if loss == "logistic" else SparseSubgraphRegressor(loss=loss, **kw)).fit(SMILES, y)
     pats, X = design([from_smiles(s) for s in SMILES], 2)
     f = model.decision_function(SMILES)
     g = X.T @ Loss(loss).grad(y, f) / len(y)

@@ -9,13 +9,14 @@ built, prunable pattern tree), ``brute`` (a slow reference enumerator), ``match`
 from hohenberg.subgraph.boost import SubgraphBoostRegressor
 from hohenberg.subgraph.graph import LabelConfig, LabeledGraph, from_rdkit, from_smiles, to_graphs
 from hohenberg.subgraph.gspan import PatternNode, PatternTree, mine
-from hohenberg.subgraph.sparse import SparseSubgraphRegressor
+from hohenberg.subgraph.sparse import SparseSubgraphClassifier, SparseSubgraphRegressor
 
 __all__ = [
     "LabelConfig",
     "LabeledGraph",
     "PatternNode",
     "PatternTree",
+    "SparseSubgraphClassifier",
     "SparseSubgraphRegressor",
     "SubgraphBoostRegressor",
     "from_rdkit",

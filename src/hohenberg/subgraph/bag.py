@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 
 def _mol(item):
@@ -87,6 +88,7 @@ class SubgraphBag(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X) -> sp.csr_matrix:
+        check_is_fitted(self, "vocabulary_")
         rows, cols, vals = [], [], []
         n = 0
         for i, x in enumerate(X):
@@ -142,6 +144,7 @@ class SubgraphTopicRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X) -> np.ndarray:
+        check_is_fitted(self, "model_")
         docs = [self.model_.make_doc(d if d else ["<empty>"]) for d in self._docs(list(X))]
         self.model_.infer(docs, iterations=50, workers=1)
         est = np.array([self.model_.estimate(d)[0] for d in docs], float)

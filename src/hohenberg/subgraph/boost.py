@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from hohenberg.subgraph.bounds import split_gain, split_gain_bound, split_gain_quick_bound
 from hohenberg.subgraph.dfs import Code
@@ -242,6 +243,7 @@ class SubgraphBoostRegressor(RegressorMixin, BaseEstimator):
         return F
 
     def predict(self, X) -> np.ndarray:
+        check_is_fitted(self, "trees_")
         X = list(X)
         if not self.trees_:
             return self._base(to_graphs(X, self.label_config)) @ self.base_coef_

@@ -30,7 +30,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from hohenberg.subgraph.bounds import linear_bound
 from hohenberg.subgraph.dfs import Code
@@ -287,73 +288,36 @@ def max_gradient(tree: PatternTree, g: np.ndarray, include_atoms: bool = True, c
     return best / len(g)
 
 
-class SparseSubgraphRegressor(RegressorMixin, BaseEstimator):
-    """L1 / elastic-net linear model on all frequent subgraphs (see module docstring).
-
+_COMMON_PARAMS = """
     ``X`` is a sequence of SMILES, RDKit molecules, hohenberg Molecules or LabeledGraphs.
-    ``lam=None`` ends the path at ``lam_min_ratio * lam_max``.  ``solver='auto'`` solves each
-    working-set problem of the squared loss with scikit-learn's compiled coordinate descent and
-    every other loss with :func:`coordinate_descent`; ``solver='cd'`` always uses the latter.
-    ``composition=True`` adds unpenalised counts of each element (hydrogens included) to the
-    intercept: indicator features say whether a group is present, not how often, so extensive
-    targets such as atomization energies need the counts.  With ``loss='logistic'`` the targets
-    are 0/1, ``predict`` returns classes and ``predict_proba`` probabilities.
-    """
+    ``lam=None`` ends the path at ``lam_min_ratio * lam_max``.  ``composition=True`` adds
+    unpenalised counts of each element (hydrogens included) to the intercept: indicator features
+    say whether a group is present, not how often, so extensive targets such as atomization
+    energies need the counts."""
 
-    def __init__(
-        self,
-        lam: float | None = None,
-        l1_ratio: float = 1.0,
-        loss: str = "squared",
-        huber_delta: float = 1.0,
-        n_lambdas: int = 10,
-        lam_min_ratio: float = 0.01,
-        min_support: int = 1,
-        max_size: int | None = None,
-        include_atoms: bool = True,
-        aromatic: bool = True,
-        charge: bool = False,
-        tol: float = 1e-6,
-        max_iter: int = 10000,
-        solver: str = "auto",
-        composition: bool = False,
-        features: str = "indicator",
-    ):
-        self.features = features
-        self.lam = lam
-        self.l1_ratio = l1_ratio
-        self.loss = loss
-        self.huber_delta = huber_delta
-        self.n_lambdas = n_lambdas
-        self.lam_min_ratio = lam_min_ratio
-        self.min_support = min_support
-        self.max_size = max_size
-        self.include_atoms = include_atoms
-        self.aromatic = aromatic
-        self.charge = charge
-        self.tol = tol
-        self.max_iter = max_iter
-        self.solver = solver
-        self.composition = composition
 
-    @property
-    def label_config(self) -> LabelConfig:
-        return LabelConfig(aromatic=self.aromatic, charge=self.charge)
+class _SparseSubgraphModel(BaseEstimator):
+    """The path of working-set solves shared by the regressor and the classifier; subclasses
+    name the loss (:meth:`_loss`) and turn decision values into predictions."""
 
-    def fit(self, X, y) -> SparseSubgraphRegressor:
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, not {self.loss!r}")
+    def _loss(self) -> Loss:
+        raise NotImplementedError
+
+    def _check_params(self) -> None:
         if self.solver not in ("auto", "cd"):
             raise ValueError("solver must be 'auto' or 'cd'")
         if not 0.0 < self.l1_ratio <= 1.0:
             raise ValueError("l1_ratio must be in (0, 1]")
         if self.features not in ("indicator", "count"):
             raise ValueError("features must be 'indicator' or 'count'")
-        graphs = to_graphs(X, self.label_config)
-        y = np.asarray(y, dtype=float)
-        if len(y) != len(graphs):
-            raise ValueError(f"{len(graphs)} molecules but {len(y)} targets")
-        loss = Loss(self.loss, self.huber_delta)
+
+    @property
+    def label_config(self) -> LabelConfig:
+        return LabelConfig(aromatic=self.aromatic, charge=self.charge)
+
+    def _fit_path(self, graphs, y: np.ndarray):
+        """Fit the whole regularisation path on ``graphs`` and targets ``y`` (0/1 for logistic)."""
+        loss = self._loss()
         counted = self.features == "count"
         tree = PatternTree(graphs, self.min_support, self.max_size, counts=counted)
         caps = count_caps(graphs, self.max_size) if counted else None
@@ -383,7 +347,7 @@ class SparseSubgraphRegressor(RegressorMixin, BaseEstimator):
             while True:
                 rounds += 1
                 values = [nd.counts.astype(float) for nd in nodes] if counted else None
-                if self.loss == "squared" and self.solver == "auto" and nodes:
+                if loss.name == "squared" and self.solver == "auto" and nodes:
                     w, beta, f = squared_loss_solve(y, w, [nd.support for nd in nodes], Z, lam, self.l1_ratio,
                                                     self.tol, self.max_iter, beta, values)
                 else:
@@ -425,6 +389,7 @@ class SparseSubgraphRegressor(RegressorMixin, BaseEstimator):
 
     # -- prediction ---------------------------------------------------------------------------
     def decision_function(self, X) -> np.ndarray:
+        check_is_fitted(self, "coef_")
         graphs = to_graphs(X, self.label_config)
         beta = np.concatenate([[self.intercept_], self.composition_coef_])
         return self._base(graphs) @ beta + self._design(graphs, self.patterns_) @ self.coef_
@@ -438,21 +403,12 @@ class SparseSubgraphRegressor(RegressorMixin, BaseEstimator):
     def decision_path(self, X) -> np.ndarray:
         """Decision values at every point of the regularisation path, shape (n_lambdas, n): for
         choosing lam on validation data without refitting."""
+        check_is_fitted(self, "coef_path_")
         graphs = to_graphs(X, self.label_config)
         keys = list(dict.fromkeys(k for c in self.coef_path_ for k in c))
         F = self._design(graphs, keys)
         W = np.array([[c.get(k, 0.0) for k in keys] for c in self.coef_path_]).reshape(len(self.coef_path_), len(keys))
         return (self._base(graphs) @ self.intercept_path_.T).T + (F @ W.T).T
-
-    def predict(self, X) -> np.ndarray:
-        f = self.decision_function(X)
-        return (f > 0).astype(int) if self.loss == "logistic" else f
-
-    def predict_proba(self, X) -> np.ndarray:
-        if self.loss != "logistic":
-            raise AttributeError("predict_proba needs loss='logistic'")
-        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
-        return np.column_stack([1 - p, p])
 
     @property
     def smarts_(self) -> list[str]:
@@ -466,6 +422,10 @@ class SparseSubgraphRegressor(RegressorMixin, BaseEstimator):
 
     # -- JSON state (never pickle) ----------------------------------------------------------------
     def state_dict(self) -> dict:
+        check_is_fitted(self, "coef_")
+        # The path's patterns once each, in the order they joined the working set; each path
+        # point's coefficients cover a prefix of them (the working set only grows down the path).
+        keys = list(dict.fromkeys(k for c in self.coef_path_ for k in c))
         return {
             "patterns": [{"root": r, "code": code_to_json(c), "smarts": s} for (r, c), s in zip(self.patterns_, self.smarts_)],
             "coef": self.coef_.tolist(),
@@ -474,9 +434,12 @@ class SparseSubgraphRegressor(RegressorMixin, BaseEstimator):
             "composition": {"elements": self.elements_, "coef": self.composition_coef_.tolist()},
             "lam_max": self.lam_max_,
             "path": [asdict(p) for p in self.path_],
+            "path_patterns": [{"root": r, "code": code_to_json(c)} for r, c in keys],
+            "coef_path": [[float(c[k]) for k in keys[: len(c)]] for c in self.coef_path_],
+            "intercept_path": np.asarray(self.intercept_path_, float).tolist(),
         }
 
-    def load_state(self, state: dict) -> SparseSubgraphRegressor:
+    def load_state(self, state: dict):
         self.patterns_ = [(int(p["root"]), code_from_json(p["code"])) for p in state["patterns"]]
         self.coef_ = np.asarray(state["coef"], float)
         self.supports_ = [np.zeros(s, np.int64) for s in state["support"]]  # sizes only
@@ -485,4 +448,147 @@ class SparseSubgraphRegressor(RegressorMixin, BaseEstimator):
         self.composition_coef_ = np.asarray(state["composition"]["coef"], float)
         self.lam_max_ = float(state["lam_max"])
         self.path_ = [PathPoint(**p) for p in state["path"]]
+        if "coef_path" in state:  # files written before the path was stored have no decision_path
+            keys = [(int(p["root"]), code_from_json(p["code"])) for p in state["path_patterns"]]
+            self.coef_path_ = [dict(zip(keys[: len(row)], row)) for row in state["coef_path"]]
+            self.intercept_path_ = np.asarray(state["intercept_path"], float).reshape(len(self.coef_path_), -1)
+        return self
+
+
+class SparseSubgraphRegressor(RegressorMixin, _SparseSubgraphModel):
+    __doc__ = """L1 / elastic-net linear model on all frequent subgraphs (see module docstring), for
+    the squared or Huber loss; for 0/1 targets use :class:`SparseSubgraphClassifier`.
+""" + _COMMON_PARAMS + """  ``solver='auto'`` solves each working-set problem of the
+    squared loss with scikit-learn's compiled coordinate descent and the Huber loss with
+    :func:`coordinate_descent`; ``solver='cd'`` always uses the latter.
+    """
+
+    def __init__(
+        self,
+        lam: float | None = None,
+        l1_ratio: float = 1.0,
+        loss: str = "squared",
+        huber_delta: float = 1.0,
+        n_lambdas: int = 10,
+        lam_min_ratio: float = 0.01,
+        min_support: int = 1,
+        max_size: int | None = None,
+        include_atoms: bool = True,
+        aromatic: bool = True,
+        charge: bool = False,
+        tol: float = 1e-6,
+        max_iter: int = 10000,
+        solver: str = "auto",
+        composition: bool = False,
+        features: str = "indicator",
+    ):
+        self.features = features
+        self.lam = lam
+        self.l1_ratio = l1_ratio
+        self.loss = loss
+        self.huber_delta = huber_delta
+        self.n_lambdas = n_lambdas
+        self.lam_min_ratio = lam_min_ratio
+        self.min_support = min_support
+        self.max_size = max_size
+        self.include_atoms = include_atoms
+        self.aromatic = aromatic
+        self.charge = charge
+        self.tol = tol
+        self.max_iter = max_iter
+        self.solver = solver
+        self.composition = composition
+
+    def _loss(self) -> Loss:
+        return Loss(self.loss, self.huber_delta)
+
+    def fit(self, X, y) -> SparseSubgraphRegressor:
+        if self.loss == "logistic":
+            raise ValueError("loss='logistic' is classification: use SparseSubgraphClassifier "
+                             "(predict returns class labels, predict_proba probabilities, score is accuracy)")
+        regression = tuple(name for name in LOSSES if name != "logistic")
+        if self.loss not in regression:
+            raise ValueError(f"loss must be one of {regression}, not {self.loss!r}")
+        self._check_params()
+        graphs = to_graphs(X, self.label_config)
+        y = np.asarray(y, dtype=float)
+        if len(y) != len(graphs):
+            raise ValueError(f"{len(graphs)} molecules but {len(y)} targets")
+        if not np.all(np.isfinite(y)):
+            raise ValueError("targets contain NaN or infinite values")
+        return self._fit_path(graphs, y)
+
+    def predict(self, X) -> np.ndarray:
+        return self.decision_function(X)
+
+
+class SparseSubgraphClassifier(ClassifierMixin, _SparseSubgraphModel):
+    __doc__ = """L1 / elastic-net logistic regression on all frequent subgraphs (see module
+    docstring) for two classes: ``classes_`` holds them sorted, the second is the positive one;
+    ``predict`` returns labels, ``predict_proba`` one column per class, ``score`` is accuracy.
+""" + _COMMON_PARAMS + """  ``solver`` is accepted for symmetry with the regressor; the
+    logistic loss is always solved by :func:`coordinate_descent`.
+    """
+
+    def __init__(
+        self,
+        lam: float | None = None,
+        l1_ratio: float = 1.0,
+        n_lambdas: int = 10,
+        lam_min_ratio: float = 0.01,
+        min_support: int = 1,
+        max_size: int | None = None,
+        include_atoms: bool = True,
+        aromatic: bool = True,
+        charge: bool = False,
+        tol: float = 1e-6,
+        max_iter: int = 10000,
+        solver: str = "auto",
+        composition: bool = False,
+        features: str = "indicator",
+    ):
+        self.features = features
+        self.lam = lam
+        self.l1_ratio = l1_ratio
+        self.n_lambdas = n_lambdas
+        self.lam_min_ratio = lam_min_ratio
+        self.min_support = min_support
+        self.max_size = max_size
+        self.include_atoms = include_atoms
+        self.aromatic = aromatic
+        self.charge = charge
+        self.tol = tol
+        self.max_iter = max_iter
+        self.solver = solver
+        self.composition = composition
+
+    def _loss(self) -> Loss:
+        return Loss("logistic")
+
+    def fit(self, X, y) -> SparseSubgraphClassifier:
+        self._check_params()
+        graphs = to_graphs(X, self.label_config)
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != len(graphs):
+            raise ValueError(f"{len(graphs)} molecules but {len(y)} labels")
+        classes = np.unique(y)
+        if len(classes) != 2:
+            raise ValueError(f"SparseSubgraphClassifier needs exactly two classes, got {len(classes)}: {classes.tolist()[:5]}")
+        self.classes_ = classes
+        return self._fit_path(graphs, (y == classes[1]).astype(float))
+
+    def predict(self, X) -> np.ndarray:
+        f = self.decision_function(X)
+        return self.classes_[(f > 0).astype(int)]
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        return np.column_stack([1 - p, p])
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "classes": self.classes_.tolist()}
+
+    def load_state(self, state: dict) -> SparseSubgraphClassifier:
+        super().load_state(state)
+        self.classes_ = np.asarray(state.get("classes", [0, 1]))
         return self
