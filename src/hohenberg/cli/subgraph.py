@@ -64,13 +64,31 @@ def mine_command(
                 ["SMARTS", "support", "bonds"], [(escape(r["smarts"]), r["support"], r["bonds"]) for r in shown])
 
 
-def _metrics(y: np.ndarray, pred: np.ndarray) -> dict:
+def _metrics(target: str, y: np.ndarray, pred: np.ndarray) -> dict:
+    """Regression errors with their unit in the key (``mae_meV``; ``mae_target_unit`` when the
+    target's name carries no unit) and R^2."""
+    from hohenberg.models.metrics import error_summary
+
     if len(y) == 0:
         return {}
+    out = error_summary(target, y, pred)
+    if "mae_" in out:  # a name without a unit suffix: errors are in whatever unit the column has
+        out = {"mae_target_unit": out.pop("mae_"), "rmse_target_unit": out.pop("rmse_"), **out}
     err = pred - y
     var = float(((y - y.mean()) ** 2).sum())
-    return {"mae": float(np.abs(err).mean()), "rmse": float(np.sqrt((err**2).mean())),
-            "r2": float(1 - (err**2).sum() / var) if var > 0 else None}
+    out["r2"] = float(1 - (err**2).sum() / var) if var > 0 else None
+    return out
+
+
+def _class_metrics(est, smiles: list, y: np.ndarray) -> dict:
+    """Accuracy, and ROC AUC where both classes occur."""
+    from sklearn.metrics import roc_auc_score
+
+    if len(y) == 0:
+        return {}
+    both = len(np.unique(y)) == 2
+    auc = float(roc_auc_score(y == est.classes_[1], est.predict_proba(smiles)[:, 1])) if both else None
+    return {"accuracy": float(est.score(smiles, y)), "auc": auc, "n": int(len(y))}
 
 
 def train_subgraph(
@@ -85,7 +103,8 @@ def train_subgraph(
     lam_min_ratio: Annotated[float, typer.Option("--lam-min-ratio", help="sparse: end of the path relative to lam_max.")] = 0.01,
     n_lambdas: Annotated[int, typer.Option("--n-lambdas", help="sparse: points on the path.")] = 10,
     l1_ratio: Annotated[float, typer.Option("--l1-ratio", help="sparse: 1 = lasso, < 1 elastic net.")] = 1.0,
-    loss: Annotated[str, typer.Option("--loss", help="sparse: squared | huber | logistic.")] = "squared",
+    loss: Annotated[str, typer.Option("--loss", help="sparse: squared | huber (regression) | logistic (two classes: "
+                                                     "reports accuracy and AUC).")] = "squared",
     composition: Annotated[bool, typer.Option("--composition", help="sparse/boost: element counts (H included) in the base model, for extensive targets.")] = False,
     features: Annotated[str, typer.Option("--features", help="sparse: indicator (pattern present) | count (occurrences).")] = "indicator",
     max_count: Annotated[int, typer.Option("--max-count", help="boost: also split on 'occurs at least k times', k <= this.")] = 1,
@@ -111,6 +130,12 @@ def train_subgraph(
         raise InputError(None, f"--features must be indicator or count, not {features!r}")
     if max_count < 1:
         raise InputError(None, "--max-count must be at least 1")
+    if loss not in ("squared", "huber", "logistic"):
+        raise InputError(None, f"--loss must be squared, huber or logistic, not {loss!r}")
+    if loss != "squared" and model != "sparse":
+        raise InputError(None, f"--loss {loss} needs --model sparse")
+    if not 0.0 < l1_ratio <= 1.0:
+        raise InputError(None, f"--l1-ratio must be in (0, 1], not {l1_ratio}")
     if not 0 <= test_fraction < 1:
         raise InputError(None, "--test-fraction must be in [0, 1)")
     from hohenberg.datasets.splits import split_molecules, write_split_ids
@@ -131,7 +156,17 @@ def train_subgraph(
     smiles = np.asarray(data.smiles, dtype=object)
     y = data.y
     support = _min_support(min_support, len(train))
-    if model == "sparse":
+    classify = loss == "logistic"
+    if classify:
+        from hohenberg.subgraph.sparse import SparseSubgraphClassifier
+
+        if len(np.unique(y[train])) != 2:
+            raise InputError(data_path, f"--loss logistic needs a target with two classes; {target!r} has "
+                                        f"{len(np.unique(y[train]))} distinct values in the training split")
+        est = SparseSubgraphClassifier(lam=lam, l1_ratio=l1_ratio, n_lambdas=n_lambdas, lam_min_ratio=lam_min_ratio,
+                                       min_support=support, max_size=max_size, composition=composition,
+                                       features=features)
+    elif model == "sparse":
         from hohenberg.subgraph.sparse import SparseSubgraphRegressor
 
         est = SparseSubgraphRegressor(lam=lam, l1_ratio=l1_ratio, loss=loss, n_lambdas=n_lambdas,
@@ -150,11 +185,17 @@ def train_subgraph(
     t0 = time.perf_counter()
     est.fit(list(smiles[train]), y[train])
     fit_seconds = time.perf_counter() - t0
+
+    def metrics(rows) -> dict:
+        if classify:
+            return _class_metrics(est, list(smiles[rows]), y[rows])
+        return _metrics(target, y[rows], est.predict(list(smiles[rows])))
+
     result = {
         "data": str(data_path), "target": target, "model": model, "n_train": len(train), "n_test": len(test),
         "min_support": support, "fit_seconds": round(fit_seconds, 2),
-        "train": _metrics(y[train], est.predict(list(smiles[train]))),
-        "test": _metrics(y[test], est.predict(list(smiles[test]))) if len(test) else {},
+        "task": "classification" if classify else "regression",
+        "train": metrics(train), "test": metrics(test) if len(test) else {},
     }
     if hasattr(est, "search_stats_"):
         s = est.search_stats_
@@ -171,9 +212,15 @@ def train_subgraph(
     if json_out:
         print_json(result)
         return
-    rows = [(split, m.get("mae"), m.get("rmse"), m.get("r2")) for split, m in (("train", result["train"]), ("test", result["test"])) if m]
-    print_table(f"{model} on {target}: {len(train)} train / {len(test)} test, {result['n_features']} features, "
-                f"{fit_seconds:.1f} s", ["split", "MAE", "RMSE", "R2"], rows)
+    parts_ = [(name, m) for name, m in (("train", result["train"]), ("test", result["test"])) if m]
+    title = f"{model} on {target}: {len(train)} train / {len(test)} test, {result['n_features']} features, {fit_seconds:.1f} s"
+    if classify:
+        print_table(title, ["split", "accuracy", "AUC"], [(name, m["accuracy"], m["auc"]) for name, m in parts_])
+    else:
+        unit = next(k for k in result["train"] if k.startswith("mae_"))[len("mae_"):]
+        shown = unit.replace("target_unit", "target unit")
+        print_table(title, ["split", f"MAE ({shown})", f"RMSE ({shown})", "R2"],
+                    [(name, m[f"mae_{unit}"], m[f"rmse_{unit}"], m["r2"]) for name, m in parts_])
     if model != "topic":
         print_table("top subgraphs", ["SMARTS", "weight", "support"], [(escape(r["smarts"]), r["weight"], r["support"]) for r in result["top"]])
     console.print(f"wrote {out / 'model.json'}")
