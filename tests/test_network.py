@@ -16,6 +16,7 @@ from hohenberg.errors import InputError
 from hohenberg.graph.models import GraphModelConfig
 from hohenberg.network.build import NetworkData, isomer_network, mmp_cuts, mmp_network, network_statistics
 from hohenberg.network.cgr import cgr_tensors, edge_mapping, heavy_mol
+from hohenberg.units import QM9_ELEMENTS
 
 torch.set_num_threads(1)  # 2 shared cores
 runner = CliRunner()
@@ -68,7 +69,7 @@ def test_cgr_maps_atoms_consistently_and_encodes_bond_changes():
     a, b = heavy_mol("CCO"), heavy_mol("CCN")
     mapping, how = edge_mapping(a, b, "mmp", "CC[*:1]")
     assert how == "constant" and mapping == {0: 0, 1: 1}
-    g = cgr_tensors(a, b, mapping, (1, 6, 7, 8, 9))
+    g = cgr_tensors(a, b, mapping, QM9_ELEMENTS)
     assert g["x"].shape[0] == 4  # C, C, O of ethanol + the N of ethylamine, which has no partner
     assert g["z"].tolist() == [6, 6, 8, 7]
     assert g["x"][:, -2].tolist() == [1, 1, 1, 0] and g["x"][:, -1].tolist() == [1, 1, 0, 1]  # in R / in P
@@ -82,7 +83,7 @@ def test_cgr_maps_atoms_consistently_and_encodes_bond_changes():
     mapping, how = edge_mapping(a, b, "isomers", "0|=|CCO")
     assert how == "skeleton" and len(mapping) == 3
     assert all(a.GetAtomWithIdx(i).GetAtomicNum() == b.GetAtomWithIdx(j).GetAtomicNum() for i, j in mapping.items())
-    g = cgr_tensors(a, b, mapping, (1, 6, 7, 8, 9))
+    g = cgr_tensors(a, b, mapping, QM9_ELEMENTS)
     attr = {tuple(e): v for e, v in zip(g["edge_index"].T.tolist(), g["edge_attr"])}
     double = torch.tensor([0.0, 1, 0, 0])
     assert g["x"].shape[0] == 3 and len(attr) == 4  # no atom appears, no bond appears: orders change
@@ -101,7 +102,7 @@ def test_pair_models_are_exactly_antisymmetric(qm9_table):
     graphs = dict(enumerate(molecules_tensors(list(qm9_table.take(rows)), 5.0)))
     counts = np.stack([element_counts(qm9_table.numbers[qm9_table.offsets[r]:qm9_table.offsets[r + 1]]) for r in rows])
     smiles = [str(s) for s in qm9_table.text["smiles"][:12]]
-    cgrs, _ = _cgrs(smiles[:6], smiles[6:], [None] * 6, [None] * 6, (1, 6, 7, 8, 9))
+    cgrs, _ = _cgrs(smiles[:6], smiles[6:], [None] * 6, [None] * 6, QM9_ELEMENTS)
     cfg = GraphModelConfig(model="gin", features="basic", views=("bond",), targets=("U0_eV", "gap_eV"), hidden=16, layers=2)
     for kind in ("pair", "difference", "cgr"):
         torch.manual_seed(0)

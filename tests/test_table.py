@@ -3,6 +3,7 @@ import pytest
 
 from hohenberg.errors import InputError
 from hohenberg.molecules import Molecule, MoleculeTable
+from hohenberg.units import QM9_ELEMENTS
 
 
 def _random_molecules(n, seed=0):
@@ -10,7 +11,7 @@ def _random_molecules(n, seed=0):
     mols = []
     for i in range(n):
         k = int(rng.integers(1, 7))
-        numbers = rng.choice([1, 6, 7, 8, 9], size=k)
+        numbers = rng.choice(QM9_ELEMENTS, size=k)
         if numbers.sum() % 2:  # closed shell: an even electron count
             numbers = np.append(numbers, 1)
         m = Molecule(numbers, rng.normal(size=(len(numbers), 3)), name=f"m{i}",

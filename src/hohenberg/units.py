@@ -23,6 +23,9 @@ ELEMENTS = (
 ).split()
 """Element symbols indexed by atomic number (index 0 is a dummy)."""
 
+QM9_ELEMENTS = (1, 6, 7, 8, 9)
+"""Atomic numbers of QM9's elements (H, C, N, O, F): the default element list of models and features."""
+
 ATOMIC_NUMBER = {sym: z for z, sym in enumerate(ELEMENTS) if z > 0}
 ATOMIC_NUMBER.update({sym.upper(): z for sym, z in list(ATOMIC_NUMBER.items())})
 

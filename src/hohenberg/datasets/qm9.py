@@ -29,12 +29,11 @@ from hohenberg import __version__
 from hohenberg.errors import InputError
 from hohenberg.molecules.qm9xyz import QM9_SCALARS, QM9Record, n_modes, parse_qm9_xyz
 from hohenberg.molecules.table import MoleculeTable
-from hohenberg.units import HARTREE_EV, atomic_number
+from hohenberg.units import HARTREE_EV, QM9_ELEMENTS, atomic_number
 
 LEVEL = "b3lyp/6-31g(2df,p)"
 N_MOLECULES = 133_885
 N_CHARACTERIZED = 130_831
-ELEMENTS = (1, 6, 7, 8, 9)  # H, C, N, O, F
 
 TARGETS: tuple[str, ...] = (
     "mu_D", "alpha_bohr3", "homo_eV", "lumo_eV", "gap_eV", "r2_bohr2", "zpve_eV",
@@ -72,8 +71,8 @@ def atomization(table: MoleculeTable, target: str) -> np.ndarray:
     ref = atom_reference(target)
     if not ref:
         raise ValueError(f"{target} has no atom reference; use one of {', '.join(_ATOMREF_COLUMNS)}")
-    counts = table.element_counts(ELEMENTS)
-    return table.properties[target] - counts @ np.array([ref[z] for z in ELEMENTS])
+    counts = table.element_counts(QM9_ELEMENTS)
+    return table.properties[target] - counts @ np.array([ref[z] for z in QM9_ELEMENTS])
 
 
 def uncharacterized_indices() -> np.ndarray:

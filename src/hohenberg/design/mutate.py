@@ -20,7 +20,9 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
-DEFAULT_ELEMENTS = (6, 7, 8, 9)  # QM9's heavy atoms
+from hohenberg.units import QM9_ELEMENTS
+
+DEFAULT_ELEMENTS = tuple(z for z in QM9_ELEMENTS if z > 1)  # QM9's heavy atoms
 BOND_ORDERS = ("SINGLE", "DOUBLE", "TRIPLE")
 
 

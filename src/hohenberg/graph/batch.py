@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hohenberg.graph.features import ELEMENTS, select_features
+from hohenberg.graph.features import select_features
 from hohenberg.graph.molgraph import molecule_tensors
 from hohenberg.molecules.molecule import Molecule
+from hohenberg.units import QM9_ELEMENTS
 
 PER_GRAPH = ("x", "z", "pos", "bond_attr")
 
@@ -38,7 +39,7 @@ class GraphBatch:
 
 
 def collate(graphs: Sequence[dict], feature_set: str, views: Sequence[str],
-            elements: Sequence[int] = ELEMENTS) -> GraphBatch:
+            elements: Sequence[int] = QM9_ELEMENTS) -> GraphBatch:
     """One batch of ``graphs`` (from :func:`molecule_tensors`): ``x`` narrowed to ``feature_set``
     (element one-hot over ``elements``), edges of ``views`` only (and the radius view if a
     model's environment needs it)."""
@@ -81,7 +82,7 @@ def molecules_tensors(molecules: Sequence[Molecule], cutoff: float, workers: int
 @torch.no_grad()
 def predict_molecules(members: Sequence[torch.nn.Module], graphs: Sequence[dict], feature_set: str,
                       views: Sequence[str], batch_size: int = 512,
-                      elements: Sequence[int] = ELEMENTS) -> tuple[np.ndarray, np.ndarray]:
+                      elements: Sequence[int] = QM9_ELEMENTS) -> tuple[np.ndarray, np.ndarray]:
     """Ensemble mean and standard deviation over members (NaN for one member), physical units."""
     preds = [[] for _ in members]
     for i in range(0, len(graphs), batch_size):

@@ -25,7 +25,7 @@ import torch
 from torch_geometric.data import Data, InMemoryDataset
 
 from hohenberg import __version__
-from hohenberg.datasets.qm9 import ELEMENTS as QM9_ELEMENTS
+from hohenberg.units import QM9_ELEMENTS
 from hohenberg.datasets.qm9 import TARGETS
 from hohenberg.datasets.targets import table_targets
 from hohenberg.fileio import atomic_open

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from hohenberg.datasets.qm9 import ELEMENTS as QM9_ELEMENTS
+from hohenberg.units import QM9_ELEMENTS
 from hohenberg.errors import InputError
 from hohenberg.molecules.molecule import Molecule
 from hohenberg.units import symbol

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from hohenberg.datasets.qm9 import ELEMENTS
 from hohenberg.graph.features import N_BOND_FEATURES
 from hohenberg.graph.ops import GaussianBasis, GINEConv, scatter_sum
 from hohenberg.graph.views import edge_distances, edge_index_of, view_range
+from hohenberg.units import QM9_ELEMENTS
 
 ENCODERS = ("mpnn", "gin", "schnet")
 
@@ -70,7 +70,7 @@ class RadialEnvironment(nn.Module):
     Parrinello G2 functions).  Gives a 2D message-passing model the 3D surroundings of each atom
     (non-bonded contacts, crowding) at the cost of one scatter."""
 
-    def __init__(self, cutoff: float, n_rbf: int, elements: tuple[int, ...] = ELEMENTS):
+    def __init__(self, cutoff: float, n_rbf: int, elements: tuple[int, ...] = QM9_ELEMENTS):
         super().__init__()
         self.cutoff = cutoff
         self.rbf = GaussianBasis(0.5, cutoff, n_rbf)

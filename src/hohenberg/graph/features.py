@@ -48,10 +48,11 @@ import torch
 from rdkit import Chem, RDConfig
 from rdkit.Chem import AllChem, ChemicalFeatures
 
+from hohenberg.units import QM9_ELEMENTS
+
 FEATURIZER_VERSION = 1
 
-_ELEMENTS = (1, 6, 7, 8, 9)  # the stored element block; models choose their own list
-ELEMENTS = _ELEMENTS
+_ELEMENTS = QM9_ELEMENTS  # the stored element block; models choose their own list
 _HYBRID = (Chem.HybridizationType.S, Chem.HybridizationType.SP, Chem.HybridizationType.SP2,
            Chem.HybridizationType.SP3)
 _BOND_TYPES = (Chem.BondType.SINGLE, Chem.BondType.DOUBLE, Chem.BondType.TRIPLE, Chem.BondType.AROMATIC)

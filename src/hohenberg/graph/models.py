@@ -17,7 +17,7 @@ from torch import nn
 
 from hohenberg.graph.ops import scatter_sum
 
-from hohenberg.datasets.qm9 import ELEMENTS as QM9_ELEMENTS
+from hohenberg.units import QM9_ELEMENTS
 from hohenberg.datasets.targets import extensive_targets
 from hohenberg.graph.encoders import ENCODERS, RadialEnvironment, ViewEdges, make_encoder
 from hohenberg.graph.features import FEATURE_SETS, n_atom_inputs

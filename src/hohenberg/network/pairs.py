@@ -31,6 +31,7 @@ from hohenberg.graph.features import n_atom_inputs
 from hohenberg.graph.models import GraphModelConfig, GraphRegressor
 from hohenberg.network.cgr import CGR_EDGE_WIDTH, CGRBatch, cgr_width, collate_cgr
 from hohenberg.training.scaler import MAX_Z
+from hohenberg.units import QM9_ELEMENTS
 
 PAIR_MODELS = ("pair", "difference", "cgr")
 
@@ -92,7 +93,7 @@ class PairCollate:
     """Batches of pair positions -> :class:`PairBatch` (what each model reads, nothing more)."""
 
     def __init__(self, model: str, a_rows, b_rows, y, graphs=None, cgrs=None, counts=None,
-                 feature_set: str = "basic", views=("bond",), elements=(1, 6, 7, 8, 9)):
+                 feature_set: str = "basic", views=("bond",), elements=QM9_ELEMENTS):
         self.model, self.a_rows, self.b_rows = model, np.asarray(a_rows), np.asarray(b_rows)
         self.y = torch.as_tensor(np.asarray(y, dtype=np.float64))
         self.graphs, self.cgrs, self.counts = graphs, cgrs, counts
