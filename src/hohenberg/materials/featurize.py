@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from hohenberg.materials.elements import PAPER_DESCRIPTORS, element_table
 
@@ -129,10 +130,12 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
+        check_is_fitted(self, "feature_names_out_")
         X = pd.DataFrame(X, columns=["host", "guest"]) if not isinstance(X, pd.DataFrame) else X
         return pair_features(X["host"], X["guest"], self.columns, self.include).to_numpy()
 
     def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "feature_names_out_")
         return self.feature_names_out_
 
 
@@ -149,8 +152,10 @@ class CompositionFeaturizer(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
+        check_is_fitted(self, "feature_names_out_")
         formulas = np.asarray(X, dtype=object).ravel()
         return composition_features(formulas, self.columns, self.stats).to_numpy()
 
     def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "feature_names_out_")
         return self.feature_names_out_
