@@ -34,6 +34,9 @@ class Domain:
 
     @classmethod
     def from_dict(cls, d: dict) -> Domain:
+        from hohenberg.configs import known_options
+
+        d = known_options(cls, d, "domain")  # an unknown key is an error, not dropped
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 

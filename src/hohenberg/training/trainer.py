@@ -50,6 +50,12 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        from hohenberg.configs import known_options
+
+        return cls(**known_options(cls, d, "training"))  # an unknown key is an error, not dropped
+
 
 @dataclass
 class FitResult:

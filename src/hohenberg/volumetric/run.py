@@ -44,7 +44,8 @@ MODEL_KIND = "volumetric"
 @dataclass
 class VolumetricRunConfig:
     model: VolumetricModelConfig = field(default_factory=VolumetricModelConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    # the command line's defaults (`hohenberg train volumetric` reads them from here)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(max_epochs=100, patience=15, batch_size=16, lr=1e-3))
     n_train: int | None = None  # None: every training molecule in the store
     n_val: int | None = None
     n_test: int | None = None
