@@ -20,3 +20,15 @@ class InputError(HohenbergError):
         if line is not None:
             where += f":{line}"
         super().__init__(f"{where}: {message}")
+
+
+class MoleculeError(HohenbergError, ValueError):
+    """A molecule that cannot exist as given (electron count and spin, atomic numbers, positions).
+
+    Also a ``ValueError``, so code that checks values the usual way keeps catching it; readers
+    add the file it came from (:class:`InputError`)."""
+
+
+class InputWarning(UserWarning):
+    """An input was read after a repair the user should know of (e.g. hydrogens added); the
+    command line prints it as one ``warning:`` line."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -15,6 +16,8 @@ from hohenberg.cli.design import design
 from hohenberg.cli.hkmap import predict_density
 from hohenberg.cli.output import err_console
 from hohenberg.errors import HohenbergError
+
+_default_showwarning = warnings.showwarning
 
 app = typer.Typer(
     help="Hohenberg: DFT-quality electronic properties of molecules and materials from learned models.",
@@ -70,11 +73,42 @@ def version() -> None:
     print(__version__)
 
 
+MESSAGE_CAP = 500  # characters: an error names what is wrong; it never echoes a whole input
+
+
+def one_line(text: str, cap: int = MESSAGE_CAP) -> str:
+    """``text`` on one line, cut to ``cap`` characters (a 200 MB input line stays out of the terminal)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= cap else text[: cap - 20] + f" ... ({len(text) - cap + 20} more characters)"
+
+
+def _os_message(exc: OSError) -> str:
+    """``path: reason`` of an operating-system error (unreadable file, folder where a file goes, disk full)."""
+    reason = exc.strerror or type(exc).__name__
+    paths = [p for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{' -> '.join(map(str, paths))}: {reason}" if paths else f"{reason} ({exc})"
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    from hohenberg.errors import InputWarning
+
+    if issubclass(category, InputWarning):
+        err_console.print(f"[yellow]warning:[/] {escape(one_line(str(message)))}", highlight=False, soft_wrap=True)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
 def main() -> None:
+    """The error boundary: a user's mistake (bad file, option, molecule or level; a file the
+    system refuses) is one line and exit status 2; anything else is a bug and keeps its traceback."""
+    warnings.showwarning = _show_warning
     try:
         app()
     except HohenbergError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(one_line(str(exc)))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except OSError as exc:  # permissions, a folder where a file is expected, disk full: the user's to fix
+        err_console.print(f"[bold red]error:[/] {escape(one_line(_os_message(exc)))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]: completed outputs are kept; run again to resume")

@@ -115,6 +115,7 @@ def density(
     from hohenberg.qc.scf import run_scf
 
     _grid_level(level)
+    _check_grid_options(spacing, size, margin)
     mol = _one_molecule(source, smiles)
     grid = _grid(mol, spacing, size, margin)  # before the SCF: a box that cannot hold it fails at once
     result = run_scf(mol, level)
@@ -146,6 +147,7 @@ def promolecule(
     from hohenberg.qc.promolecule import promolecule_density
 
     _grid_level(level)
+    _check_grid_options(spacing, size, margin)
     mol = _one_molecule(source, smiles)
     grid = _grid(mol, spacing, size, margin)
     rho = promolecule_density(mol.numbers, mol.positions, grid, level)
@@ -154,6 +156,16 @@ def promolecule(
         extra["png"] = str(_slices(png, mol, {"promolecule (e/bohr^3)": rho}, f"atoms at {level}"))
     _write_grid(out, mol, grid, rho, f"promolecule density, electrons/bohr^3, atoms at {level}",
                 extra, json_out, "promolecule written")
+
+
+def _check_grid_options(spacing: float, size: int | None, margin: float) -> None:
+    """Grid options that can hold no molecule are refused before any file is read or SCF run."""
+    if not spacing > 0:
+        raise InputError(None, f"--spacing {spacing:g}: the grid spacing must be positive (Angstrom)")
+    if size is not None and size < 2:
+        raise InputError(None, f"--size {size}: a grid needs at least 2 points per axis")
+    if not margin >= 0:
+        raise InputError(None, f"--margin {margin:g}: must not be negative (Angstrom)")
 
 
 def _grid(mol: Molecule, spacing: float, size: int | None, margin: float) -> Grid:
@@ -218,12 +230,18 @@ def batch(
 
     if layout not in ("grid", "orbitals"):
         raise InputError(None, f"--layout {layout!r}: choose 'grid' or 'orbitals'")
+    if workers < 1:
+        raise InputError(None, f"--workers {workers}: must be at least 1")
+    if limit is not None and limit < 0:
+        raise InputError(None, f"--limit {limit}: must not be negative")
     density = not no_density
     if density and not parse_level(level).has_density:
         density = False
         if not json_out:
             err_console.print(f"[yellow]{level}: xTB levels have no density grid; storing properties only "
                           f"(as --no-density)[/]")
+    if density:  # every molecule would fail on such a grid: say so once, before any SCF
+        _check_grid_options(spacing, size, margin)
     if optimize is not None and not parse_level(optimize).is_xtb:
         raise InputError(None, f"--optimize {optimize}: geometries are relaxed with an xTB level (gfn2-xtb, gfn1-xtb)")
     wanted = [i.strip() for i in ids.split(",") if i.strip()] if ids else None

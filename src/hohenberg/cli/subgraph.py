@@ -138,6 +138,8 @@ def train_subgraph(
         raise InputError(None, f"--l1-ratio must be in (0, 1], not {l1_ratio}")
     if not 0 <= test_fraction < 1:
         raise InputError(None, "--test-fraction must be in [0, 1)")
+    if limit is not None and limit < 1:
+        raise InputError(None, f"--limit must be at least 1, not {limit}")
     from hohenberg.datasets.splits import split_molecules, write_split_ids
 
     data = read_training_data(data_path, target, smiles_column)

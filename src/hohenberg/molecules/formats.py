@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from hohenberg.errors import InputError
+from hohenberg.errors import InputError, MoleculeError
 from hohenberg.molecules.molecule import Molecule
 
 
@@ -40,7 +40,10 @@ def read_molecules(source: str | Path) -> list[Molecule]:
         reader = _readers().get(path.suffix.lower())
         if reader is None:
             raise InputError(path, f"unknown molecule format {path.suffix!r}; supported: {', '.join(FORMATS)}")
-        return reader(path)
+        try:
+            return reader(path)
+        except MoleculeError as exc:  # the reader found no line to blame: name the file at least
+            raise InputError(path, str(exc)) from None
     if path.suffix.lower() in FORMATS:
         raise InputError(path, "no such file")
     from hohenberg.molecules.smiles import molecule_from_smiles

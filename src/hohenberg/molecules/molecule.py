@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hohenberg.errors import MoleculeError
 from hohenberg.units import symbol
 
 if TYPE_CHECKING:  # heavy imports only where used
@@ -44,27 +45,27 @@ class Molecule:
         self.numbers = np.asarray(self.numbers, dtype=np.int64).reshape(-1)
         self.positions = np.asarray(self.positions, dtype=np.float64).reshape(-1, 3)
         if len(self.numbers) != len(self.positions):
-            raise ValueError(
+            raise MoleculeError(
                 f"molecule {self.name!r}: {len(self.numbers)} atomic numbers but "
                 f"{len(self.positions)} positions"
             )
         if len(self.numbers) and (self.numbers.min() < 1 or self.numbers.max() > 118):
-            raise ValueError(f"molecule {self.name!r}: atomic numbers must be in 1..118")
+            raise MoleculeError(f"molecule {self.name!r}: atomic numbers must be in 1..118")
         if not np.all(np.isfinite(self.positions)):
-            raise ValueError(f"molecule {self.name!r}: positions contain NaN or infinity")
+            raise MoleculeError(f"molecule {self.name!r}: positions contain NaN or infinity")
         for what in ("charge", "spin"):
             value = getattr(self, what)
             if isinstance(value, bool) or float(value) != int(float(value)):
-                raise ValueError(f"molecule {self.name!r}: {what} must be a whole number, not {value}")
+                raise MoleculeError(f"molecule {self.name!r}: {what} must be a whole number, not {value}")
             setattr(self, what, int(float(value)))  # 1.0 from a file is 1; 0.5 is refused above, never truncated
         if self.spin < 0:
-            raise ValueError(f"molecule {self.name!r}: spin is 2S, the number of unpaired electrons, and "
+            raise MoleculeError(f"molecule {self.name!r}: spin is 2S, the number of unpaired electrons, and "
                              f"cannot be negative ({self.spin})")
         if self.n_electrons < 0 or self.spin > self.n_electrons:
-            raise ValueError(f"molecule {self.name!r}: charge {self.charge:+d} and spin 2S={self.spin} leave "
+            raise MoleculeError(f"molecule {self.name!r}: charge {self.charge:+d} and spin 2S={self.spin} leave "
                              f"{self.n_electrons} electrons")
         if (self.n_electrons - self.spin) % 2:
-            raise ValueError(
+            raise MoleculeError(
                 f"molecule {self.name!r}: {self.n_electrons} electrons cannot have spin 2S={self.spin}"
             )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from hohenberg.errors import InputError
+from hohenberg.errors import InputError, InputWarning
 from hohenberg.fileio import atomic_write
 from hohenberg.molecules.molecule import Molecule
 from hohenberg.molecules.parsing import read_text
@@ -29,6 +29,7 @@ def read_sdf(path: str | Path) -> list[Molecule]:
             if rdmol.GetNumConformers() == 0 or rdmol.GetNumAtoms() == 0:
                 raise InputError(path, f"record {k + 1}: no atoms or coordinates", first_line)
             name = rdmol.GetProp("_Name").strip() if rdmol.HasProp("_Name") else ""
+            rdmol = _explicit_hydrogens(rdmol, f"{path}:{first_line}: record {k + 1} ({name or 'no name'})")
             try:
                 mol = Molecule.from_rdkit(rdmol, name=name or f"{path.stem}:{k}")
             except ValueError as exc:
@@ -45,6 +46,22 @@ def read_sdf(path: str | Path) -> list[Molecule]:
     if not molecules:
         raise InputError(path, "no molecules found")
     return molecules
+
+
+def _explicit_hydrogens(rdmol, where: str):
+    """The molecule with every hydrogen an atom.  A molfile drawn with implicit hydrogens (most
+    drawing programs write them so) would otherwise be read as a radical of its heavy atoms:
+    they are added, placed by RDKit from the heavy atoms' geometry, with a warning."""
+    import warnings
+
+    from rdkit import Chem
+
+    implicit = sum(a.GetTotalNumHs() for a in rdmol.GetAtoms())  # hydrogens that are not atoms of the record
+    if not implicit:
+        return rdmol
+    warnings.warn(f"{where}: {implicit} implicit hydrogen(s) added with RDKit-placed coordinates; give explicit "
+                  f"hydrogens for a computed geometry", InputWarning, stacklevel=3)
+    return Chem.AddHs(rdmol, addCoords=True)
 
 
 def parse_record(block: str, sanitize: bool):

@@ -150,6 +150,9 @@ def run_batch(molecules: Iterable[BatchItem], out: str | Path, config: BatchConf
     if config.layout not in ("grid", "orbitals"):
         raise HohenbergError(f"unknown store layout {config.layout!r} (grid, orbitals)")
     level = parse_level(config.level)  # a misspelt level fails here, not once per molecule
+    if config.density and not (config.spacing > 0 and config.size >= 2 and config.margin >= 0):
+        raise HohenbergError(f"a grid of spacing {config.spacing:g} A, {config.size} points per axis and margin "
+                             f"{config.margin:g} A holds no molecule (spacing > 0, size >= 2, margin >= 0)")
     if config.density and not level.has_density:
         raise HohenbergError(f"level {level.name} has no density grid: run the batch with density=False "
                              f"(--no-density), properties only")

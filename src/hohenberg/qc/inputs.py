@@ -113,6 +113,7 @@ def read_smiles_entries(path: str | Path) -> list[SmilesEntry]:
     from rdkit import Chem, RDLogger
 
     from hohenberg.molecules.parsing import read_text
+    from hohenberg.molecules.smiles import check_smiles
 
     path = Path(path)
     out: list[SmilesEntry] = []
@@ -123,8 +124,7 @@ def read_smiles_entries(path: str | Path) -> list[SmilesEntry]:
             if not line or line.startswith("#") or (not out and line.lower().split()[0] in ("smiles", "smi")):
                 continue
             parts = line.replace(",", " ").split()
-            if Chem.MolFromSmiles(parts[0]) is None:
-                raise InputError(path, f"invalid SMILES {parts[0]!r}", i)
+            check_smiles(Chem.MolFromSmiles(parts[0]), parts[0], str(path), i)
             name = parts[1] if len(parts) > 1 else f"{path.stem}-{len(out)}"
             out.append(SmilesEntry(name, parts[0], str(path), i))
     finally:

@@ -38,6 +38,8 @@ class Level:
             raise HohenbergError(f"basis convention must be one of {CONVENTIONS}, got {self.convention!r}")
         if self.polarization not in ("library", "gaussian"):
             raise HohenbergError(f"polarization must be 'library' or 'gaussian', got {self.polarization!r}")
+        if not 0 <= self.grid_level <= 9:  # PySCF's DFT grids are tabulated for levels 0-9
+            raise HohenbergError(f"DFT grid level must be 0-9 (+grid0 ... +grid9), got {self.grid_level}")
 
     @property
     def is_hf(self) -> bool:

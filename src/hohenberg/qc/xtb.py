@@ -114,8 +114,11 @@ def run_xtb(molecule: Molecule, method: Level | str = "gfn2-xtb", accuracy: floa
     from tblite.exceptions import TBLiteRuntimeError, TBLiteValueError
     from tblite.interface import Calculator
 
+    from hohenberg.qc.checks import check_geometry
+
     level = parse_level(method)
     name = xtb_method(level)
+    check_geometry(molecule)  # overlapping atoms or far-apart fragments: no meaningful answer
     t0 = time.perf_counter()
     try:
         calc = Calculator(name, molecule.numbers, molecule.positions * ANGSTROM_BOHR,
