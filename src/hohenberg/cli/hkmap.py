@@ -9,20 +9,23 @@ import typer
 
 from hohenberg.cli.output import console, print_json, print_table
 from hohenberg.errors import InputError
+from hohenberg.hkmap.run import HKRunConfig
 
+# Defaults come from the library's configuration, so the command and the library cannot drift apart.
+_RUN = HKRunConfig()
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
 
 
 def train_hkmap(
     store: Annotated[Path, typer.Argument(metavar="STORE", help="A store of SCF density grids (`hohenberg qc batch`).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
-    inputs: Annotated[str, typer.Option("--input", help="Input grid: promolecule | potential | both.")] = "promolecule",
+    inputs: Annotated[str, typer.Option("--inputs", "--input", help="Input grid: promolecule | potential | both.")] = "promolecule",
     target: Annotated[str, typer.Option(help="delta (SCF minus promolecule) | ratio (SCF over "
                                                          "promolecule, as a log) | density.")] = "delta",
     split: Annotated[Optional[Path], typer.Option(help="JSON id lists train (or train*), val, test; default: "
                                                        "a seeded 80/10/10 split of the store.")] = None,
     n_train: Annotated[Optional[int], typer.Option(help="Training molecules (the first N of the split's list).")] = None,
-    n_val: Annotated[int, typer.Option(help="Validation molecules (early stopping).")] = 48,
+    n_val: Annotated[int, typer.Option(help="Validation molecules (early stopping).")] = _RUN.n_val,
     n_test: Annotated[Optional[int], typer.Option(help="Test molecules (default: all in the store).")] = None,
     size: Annotated[int, typer.Option(help="Input view points per axis.")] = 48,
     spacing: Annotated[float, typer.Option(help="Input view spacing (Angstrom).")] = 0.3,
@@ -31,21 +34,21 @@ def train_hkmap(
     out_spacing: Annotated[Optional[float], typer.Option(help="Output view spacing (Angstrom).")] = None,
     widths: Annotated[str, typer.Option(help="Encoder channels per stage.")] = "16,32,48",
     stem_width: Annotated[int, typer.Option(help="Channels at full resolution.")] = 8,
-    max_epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 200,
-    epoch_size: Annotated[int, typer.Option(help="Training molecules drawn per epoch (0: all).")] = 256,
+    max_epochs: Annotated[int, typer.Option("--max-epochs", "--epochs", help="Maximum epochs.")] = _RUN.train.max_epochs,
+    epoch_size: Annotated[int, typer.Option(help="Training molecules drawn per epoch (0: all).")] = _RUN.epoch_size or 0,
     max_time: Annotated[Optional[float], typer.Option(help="Wall-clock budget of the fit (s).")] = None,
-    batch_size: Annotated[int, typer.Option(help="Molecules per batch.")] = 4,
-    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 2e-3,
-    patience: Annotated[int, typer.Option(help="Early stopping: epochs without validation improvement.")] = 8,
-    augment: Annotated[bool, typer.Option(help="A random rigid motion (--motions) per sample and epoch.")] = True,
+    batch_size: Annotated[int, typer.Option(help="Molecules per batch.")] = _RUN.train.batch_size,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _RUN.train.lr,
+    patience: Annotated[int, typer.Option(help="Early stopping: epochs without validation improvement.")] = _RUN.train.patience,
+    augment: Annotated[bool, typer.Option(help="A random rigid motion (--motions) per sample and epoch.")] = _RUN.augment,
     motions: Annotated[str, typer.Option(help="Augmentation: lattice (the grid's 48 symmetries, whole-voxel "
                                               "shifts; targets exact) | rotation (uniform on SO(3), continuous "
-                                              "shifts; targets interpolated).")] = "lattice",
+                                              "shifts; targets interpolated).")] = _RUN.motions,
     test_symmetries: Annotated[int, typer.Option(help="Test predictions averaged over this many of the grid's "
-                                                      "48 cube symmetries (1, 8 and 48 are subgroups).")] = 1,
+                                                      "48 cube symmetries (1, 8 and 48 are subgroups).")] = _RUN.test_symmetries,
     threads: Annotated[Optional[int], typer.Option(help="Torch CPU threads.")] = None,
     accelerator: Annotated[str, typer.Option(help="Lightning accelerator: auto | cpu | gpu.")] = "auto",
-    cache_dir: Annotated[Optional[Path], typer.Option(help="Promolecule grid cache (default STORE/.cache/promolecule).")] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", "--cache", help="Promolecule grid cache (default STORE/.cache/promolecule).")] = None,
     seed: Annotated[int, typer.Option(help="Seed (initialisation, batches, rotations).")] = 0,
     init_from: Annotated[Optional[Path], typer.Option(help="Warm start from this model directory's weights (same "
                                                             "architecture; added input channels start at zero).")] = None,

@@ -44,7 +44,8 @@ from hohenberg.training.trainer import TrainConfig, fit
 @dataclass
 class GraphRunConfig:
     model: GraphModelConfig = field(default_factory=GraphModelConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    # the command line's defaults (`hohenberg train graph` reads them from here)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3, lr_schedule="cosine"))
     n_train: int | None = None  # None: the whole training split
     n_val: int | None = None
     n_test: int | None = None

@@ -44,7 +44,8 @@ MOTIONS = ("rotation", "lattice")
 @dataclass
 class HKRunConfig:
     model: HKConfig = field(default_factory=HKConfig)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(batch_size=4, lr=1e-3, patience=8))
+    # the command line's defaults (`hohenberg train hkmap` reads them from here)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(batch_size=4, lr=2e-3, patience=8))
     n_train: int | None = None  # None: every training molecule the store holds
     n_val: int = 48  # validation molecules monitored each epoch (early stopping, best weights)
     n_test: int | None = None  # None: every test molecule the store holds
