@@ -19,7 +19,7 @@ from hohenberg.molecules.table import MoleculeTable
 
 app = typer.Typer(help="Build and inspect data sets (QM9, or your own molecules).", no_args_is_help=True)
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
+JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")]
 
 
 @app.command("qm9")

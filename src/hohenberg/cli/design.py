@@ -30,7 +30,7 @@ def design(
                                                       "(default: RDKit ETKDG + MMFF94).")] = None,
     pool_size: Annotated[int, typer.Option(help="mutate: pools: at most this many molecules.")] = 2000,
     max_heavy: Annotated[int, typer.Option(help="mutate: pools: at most this many heavy atoms.")] = 9,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", metavar="", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Surrogate-driven search of a pool of molecules (Bayesian optimisation); resumable."""
     from hohenberg.design.loop import DesignConfig, run_design

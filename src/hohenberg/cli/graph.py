@@ -15,9 +15,12 @@ import typer
 
 from hohenberg.cli.output import console, err_console, print_json, print_table
 from hohenberg.errors import InputError
+from hohenberg.graph.run import GraphRunConfig
 from hohenberg.models.metrics import report_unit, target_label
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
+# Training defaults come from the library's configuration, so command and library cannot drift apart.
+_TRAIN = GraphRunConfig().train
+JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")]
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -56,12 +59,12 @@ def train_graph(
     n_train: Annotated[Optional[int], typer.Option(help="Training molecules (random subset of the train split).")] = None,
     n_val: Annotated[Optional[int], typer.Option(help="Validation molecules (subset of the val split).")] = None,
     n_test: Annotated[Optional[int], typer.Option(help="Test molecules (subset of the test split).")] = None,
-    epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 200,
+    epochs: Annotated[int, typer.Option("--max-epochs", "--epochs", help="Maximum epochs.")] = _TRAIN.max_epochs,
     max_time: Annotated[Optional[float], typer.Option(help="Wall-clock budget per ensemble member (s).")] = None,
-    patience: Annotated[int, typer.Option(help="Early stopping: epochs without validation improvement.")] = 20,
-    batch_size: Annotated[int, typer.Option(help="Molecules per batch.")] = 32,
-    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
-    lr_schedule: Annotated[str, typer.Option(help="cosine (warm-up, then decay over --epochs) | plateau (halve when validation stalls).")] = "cosine",
+    patience: Annotated[int, typer.Option(help="Early stopping: epochs without validation improvement.")] = _TRAIN.patience,
+    batch_size: Annotated[int, typer.Option(help="Molecules per batch.")] = _TRAIN.batch_size,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _TRAIN.lr,
+    lr_schedule: Annotated[str, typer.Option(help="cosine (warm-up, then decay over --max-epochs) | plateau (halve when validation stalls).")] = _TRAIN.lr_schedule,
     ensemble: Annotated[int, typer.Option(help="Ensemble members (seeds seed..seed+N-1); >= 2 gives uncertainties.")] = 1,
     member: Annotated[Optional[int], typer.Option(help="Train only member K of the ensemble (run several in parallel; "
                                                        "a final run without --member tests them all).")] = None,
@@ -73,7 +76,7 @@ def train_graph(
     accelerator: Annotated[str, typer.Option(help="Lightning accelerator: auto | cpu | gpu.")] = "auto",
     devices: Annotated[str, typer.Option(help="Lightning devices (auto, or a number).")] = "auto",
     strategy: Annotated[str, typer.Option(help="Lightning strategy (auto, ddp, ...).")] = "auto",
-    cache: Annotated[Optional[Path], typer.Option(help="Graph cache folder (default: TABLE.graphs/ beside the table).")] = None,
+    cache: Annotated[Optional[Path], typer.Option("--cache-dir", "--cache", help="Graph cache folder (default: TABLE.graphs/ beside the table).")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Ignore checkpoints in OUT; do not resume.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -154,7 +157,7 @@ def evaluate(
     split: Annotated[str, typer.Option(help="test | val | train | all: rows of TABLE to evaluate "
                                             "(the ids of the model's own split, split.json).")] = "test",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for evaluation.json, parity.png, predictions.csv.")] = None,
-    cache: Annotated[Optional[Path], typer.Option(help="Graph cache folder (default: TABLE.graphs/).")] = None,
+    cache: Annotated[Optional[Path], typer.Option("--cache-dir", "--cache", help="Graph cache folder (default: TABLE.graphs/).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Measure a trained graph model on a table: MAE/RMSE per target (meV for energies)."""

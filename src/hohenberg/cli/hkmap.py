@@ -13,7 +13,7 @@ from hohenberg.hkmap.run import HKRunConfig
 
 # Defaults come from the library's configuration, so the command and the library cannot drift apart.
 _RUN = HKRunConfig()
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
+JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")]
 
 
 def train_hkmap(

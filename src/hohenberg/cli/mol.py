@@ -17,7 +17,7 @@ app = typer.Typer(help="Read, inspect and convert molecule files.", no_args_is_h
 @app.command("info")
 def info(
     source: Annotated[str, typer.Argument(help="A molecule file (.xyz .extxyz .sdf .mol .smi .cube) or a SMILES string.")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", metavar="", help="Print as JSON.")] = False,
 ) -> None:
     """Formula, atom and electron counts of every molecule in SOURCE."""
     mols = read_molecules(source)
@@ -33,7 +33,7 @@ def info(
 def convert(
     source: Annotated[str, typer.Argument(help="Input file or SMILES string.")],
     out: Annotated[Path, typer.Argument(help="Output file: .xyz, .extxyz or .sdf.")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", metavar="", help="Print as JSON.")] = False,
 ) -> None:
     """Convert between formats (SMILES are embedded in 3D with ETKDG + MMFF94)."""
     from hohenberg.molecules.sdf import write_sdf

@@ -17,8 +17,12 @@ import typer
 from hohenberg.cli.output import console, err_console, print_json, print_table
 from hohenberg.errors import InputError
 from hohenberg.models.metrics import report_unit, target_label
+from hohenberg.network.run import NetRunConfig
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
+# Training defaults come from the library's configuration, so command and library cannot drift apart.
+_TRAIN = NetRunConfig().train
+
+JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")]
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -140,10 +144,10 @@ def train_pairs(
     features: Annotated[str, typer.Option(help="Atom feature set: element | basic | gasteiger | gilmer.")] = "basic",
     hidden: Annotated[int, typer.Option(help="Hidden width.")] = 64,
     layers: Annotated[int, typer.Option(help="Message-passing layers.")] = 3,
-    epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 30,
-    patience: Annotated[int, typer.Option(help="Early stopping patience (epochs).")] = 10,
-    batch_size: Annotated[int, typer.Option(help="Pairs (molecules for --model difference) per batch.")] = 64,
-    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    epochs: Annotated[int, typer.Option("--max-epochs", "--epochs", help="Maximum epochs.")] = _TRAIN.max_epochs,
+    patience: Annotated[int, typer.Option(help="Early stopping patience (epochs).")] = _TRAIN.patience,
+    batch_size: Annotated[int, typer.Option(help="Pairs (molecules for --model difference) per batch.")] = _TRAIN.batch_size,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _TRAIN.lr,
     max_time: Annotated[Optional[float], typer.Option(help="Wall-clock budget per member (s).")] = None,
     ensemble: Annotated[int, typer.Option(help="Members (seeds seed..seed+N-1); >= 2 gives uncertainties.")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the first member.")] = 0,
@@ -151,7 +155,7 @@ def train_pairs(
     n_train: Annotated[Optional[int], typer.Option(help="Training pairs (random subset of the train part).")] = None,
     n_val: Annotated[Optional[int], typer.Option(help="Validation pairs.")] = None,
     n_test: Annotated[Optional[int], typer.Option(help="Test pairs.")] = None,
-    cache: Annotated[Optional[Path], typer.Option(help="Graph cache folder (e.g. TABLE.graphs/); default: none.")] = None,
+    cache: Annotated[Optional[Path], typer.Option("--cache-dir", "--cache", help="Graph cache folder (e.g. TABLE.graphs/); default: none.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Learn the change of properties across the network's pairs (e.g. isomerisation energies)."""
@@ -186,11 +190,11 @@ def train_network(
     features: Annotated[str, typer.Option(help="Atom feature set.")] = "basic",
     hidden: Annotated[int, typer.Option(help="Hidden width.")] = 64,
     layers: Annotated[int, typer.Option(help="Message-passing layers.")] = 3,
-    max_neighbours: Annotated[int, typer.Option(help="Labelled neighbours per molecule, at most.")] = 8,
-    epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 30,
-    patience: Annotated[int, typer.Option(help="Early stopping patience (epochs).")] = 10,
-    batch_size: Annotated[int, typer.Option(help="Molecules per batch.")] = 64,
-    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    max_neighbours: Annotated[int, typer.Option(help="Labelled neighbours per molecule, at most.")] = NetRunConfig.max_neighbours,
+    epochs: Annotated[int, typer.Option("--max-epochs", "--epochs", help="Maximum epochs.")] = _TRAIN.max_epochs,
+    patience: Annotated[int, typer.Option(help="Early stopping patience (epochs).")] = _TRAIN.patience,
+    batch_size: Annotated[int, typer.Option(help="Molecules per batch.")] = _TRAIN.batch_size,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _TRAIN.lr,
     max_time: Annotated[Optional[float], typer.Option(help="Wall-clock budget per member (s).")] = None,
     ensemble: Annotated[int, typer.Option(help="Members; >= 2 gives uncertainties.")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the first member.")] = 0,
@@ -198,7 +202,7 @@ def train_network(
     n_train: Annotated[Optional[int], typer.Option(help="Labelled molecules (random subset of the train part).")] = None,
     n_val: Annotated[Optional[int], typer.Option(help="Validation molecules.")] = None,
     n_test: Annotated[Optional[int], typer.Option(help="Test molecules.")] = None,
-    cache: Annotated[Optional[Path], typer.Option(help="Graph cache folder (e.g. TABLE.graphs/); default: none.")] = None,
+    cache: Annotated[Optional[Path], typer.Option("--cache-dir", "--cache", help="Graph cache folder (e.g. TABLE.graphs/); default: none.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Learn molecule properties with message passing over the molecule network (transductive:

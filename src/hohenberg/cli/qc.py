@@ -21,7 +21,7 @@ app = typer.Typer(help="Quantum chemistry with PySCF (and xTB through tblite): e
 LevelOpt = Annotated[str, typer.Option(help="Level of theory: method/basis, e.g. b3lyp/6-31g*, pbe/def2-svp, "
                                             "hf/sto-3g, qm9 (= b3lyp/6-31g(2df,p)); options +df, +6d7f, +cart; "
                                             "or gfn2-xtb / gfn1-xtb (semi-empirical, properties only).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
+JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")]
 SmilesOpt = Annotated[bool, typer.Option("--smiles", help="Read INPUT as a SMILES string (embedded in 3D).")]
 SpacingOpt = Annotated[float, typer.Option(help="Grid spacing in Angstrom.")]
 SizeOpt = Annotated[Optional[int], typer.Option(help="Grid points per axis of the cube centred on the molecule "

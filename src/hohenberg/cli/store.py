@@ -13,7 +13,7 @@ app = typer.Typer(help="Volumetric stores written by 'hohenberg qc batch': summa
                   no_args_is_help=True)
 
 StoreArg = Annotated[Path, typer.Argument(metavar="DIR", help="A store folder (from 'hohenberg qc batch --out DIR').")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
+JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")]
 
 
 @app.command()

@@ -38,7 +38,7 @@ def mine_command(
     atoms: Annotated[bool, typer.Option("--atoms/--no-atoms", help="Report single-atom patterns too.")] = True,
     smiles_column: Annotated[Optional[str], typer.Option("--smiles-column", help="SMILES column of a CSV.")] = None,
     top: Annotated[int, typer.Option("--top", help="Rows shown in the table (JSON lists all).")] = 40,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON.")] = False,
 ) -> None:
     """List every connected subgraph (as SMARTS) that occurs in at least S molecules."""
     from hohenberg.subgraph.graph import LabelConfig, to_graphs
@@ -118,7 +118,7 @@ def train_subgraph(
                                                        "file of id lists, e.g. a graph model's split.json (fit on its train).")] = "random",
     limit: Annotated[Optional[int], typer.Option("--limit", help="Use a random subset of this many molecules.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the subset and split.")] = 0,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON.")] = False,
 ) -> None:
     """Fit a sparse-regression, boosting or topic model over subgraph features; report test errors."""
     from hohenberg.subgraph.inputs import read_training_data
@@ -234,7 +234,7 @@ def explain_command(
     top: Annotated[int, typer.Option("--top", help="How many subgraphs to draw.")] = 12,
     molecule: Annotated[Optional[str], typer.Option("--molecule", "-m", help="SMILES to highlight the subgraphs on.")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for the PNGs (default MODEL_DIR).")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON.")] = False,
 ) -> None:
     """Draw the model's top subgraphs with their coefficients or importances (PNG); with
     --molecule, highlight those that occur in that molecule."""

@@ -37,7 +37,7 @@ def baseline(
     split: Annotated[str, typer.Option(help="auto (QM9: standard, else random) | standard | random | scaffold | "
                                             "a JSON file of id lists.")] = "auto",
     seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")] = False,
+    json_out: Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")] = False,
 ) -> None:
     """Per-element linear baseline (element counts -> target): test MAE of every target of the table."""
     from hohenberg.datasets.splits import resolve_kind

@@ -16,8 +16,11 @@ from hohenberg.cli.graph import _csv, _load_table, _print_errors
 from hohenberg.cli.graph import evaluate as evaluate_graph
 from hohenberg.cli.output import console, print_json, print_table
 from hohenberg.errors import InputError
+from hohenberg.volumetric.run import VolumetricRunConfig
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
+# Defaults come from the library's configuration, so the command and the library cannot drift apart.
+_RUN = VolumetricRunConfig()
+JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")]
 
 
 def _read_config(path: Path) -> dict:
@@ -42,7 +45,7 @@ def train_volumetric(
     arch: Annotated[str, typer.Option(help="plain | residual | resse | inception-se.")] = "resse",
     config: Annotated[Optional[Path], typer.Option(help="JSON/TOML model config (encoder, view, targets, head); "
                                                         "command-line options override it.")] = None,
-    inputs: Annotated[Optional[str], typer.Option(help="Input channels: density, promolecule, potential "
+    inputs: Annotated[Optional[str], typer.Option("--inputs", "--input", help="Input channels: density, promolecule, potential "
                                                        "(comma-separated).")] = None,
     targets: Annotated[Optional[str], typer.Option(help="Comma-separated targets, or 'all' (the 13).")] = None,
     widths: Annotated[Optional[str], typer.Option(help="Channels per stage, e.g. 16,32,64,96.")] = None,
@@ -53,17 +56,17 @@ def train_volumetric(
     n_train: Annotated[Optional[int], typer.Option(help="Training molecules (nested random subset).")] = None,
     n_val: Annotated[Optional[int], typer.Option(help="Validation molecules.")] = None,
     n_test: Annotated[Optional[int], typer.Option(help="Test molecules.")] = None,
-    epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 100,
+    epochs: Annotated[int, typer.Option("--max-epochs", "--epochs", help="Maximum epochs.")] = _RUN.train.max_epochs,
     max_time: Annotated[Optional[float], typer.Option(help="Wall-clock budget (s).")] = None,
-    patience: Annotated[int, typer.Option(help="Early stopping: epochs without validation improvement.")] = 15,
-    batch_size: Annotated[int, typer.Option(help="Molecules per batch (see --max-memory).")] = 16,
+    patience: Annotated[int, typer.Option(help="Early stopping: epochs without validation improvement.")] = _RUN.train.patience,
+    batch_size: Annotated[int, typer.Option(help="Molecules per batch (see --max-memory).")] = _RUN.train.batch_size,
     max_memory: Annotated[Optional[str], typer.Option(help="Memory budget, e.g. 4G: picks the batch size.")] = None,
-    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _RUN.train.lr,
     precision: Annotated[str, typer.Option(help="32-true | bf16-mixed | 16-mixed (GPU).")] = "32-true",
     checkpointing: Annotated[bool, typer.Option("--checkpointing", help="Gradient checkpointing per stage.")] = False,
     channels_last: Annotated[bool, typer.Option("--channels-last", help="Channels-last 3D memory format.")] = False,
-    augment: Annotated[bool, typer.Option(help="Random rotation + translation per sample and epoch.")] = True,
-    tta: Annotated[int, typer.Option(help="Test time: average over this many random rotations.")] = 1,
+    augment: Annotated[bool, typer.Option(help="Random rotation + translation per sample and epoch.")] = _RUN.augment,
+    tta: Annotated[int, typer.Option(help="Test time: average over this many random rotations.")] = _RUN.tta,
     workers: Annotated[int, typer.Option(help="DataLoader worker processes (augmentation runs there).")] = 0,
     seed: Annotated[int, typer.Option(help="Seed (initialisation, batches, rotations).")] = 0,
     split: Annotated[str, typer.Option(help="auto (QM9: standard, else random) | standard | random | scaffold | "
@@ -153,7 +156,7 @@ def evaluate(
     split: Annotated[str, typer.Option(help="test | val | train | all (the model's own split seed and sizes).")] = "test",
     tta: Annotated[int, typer.Option(help="Volumetric models: average over this many random rotations.")] = 1,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for evaluation.json, parity.png, predictions.csv.")] = None,
-    cache: Annotated[Optional[Path], typer.Option(help="Graph models: graph cache folder (default: TABLE.graphs/).")] = None,
+    cache: Annotated[Optional[Path], typer.Option("--cache-dir", "--cache", help="Graph models: graph cache folder (default: TABLE.graphs/).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Measure a trained model: MAE/RMSE per target (meV for energies)."""
