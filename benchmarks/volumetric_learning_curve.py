@@ -1,16 +1,23 @@
 """How well can a 3D CNN approximate density -> property?  Learning curves on QM9.
 
     python benchmarks/volumetric_learning_curve.py --store runs/vol/store --table qm9.npz \
-        [--sizes 500,1000,2000,4000] [--inputs density,promolecule] [--max-time 600] [--out runs/vol/lc]
+        [--sizes 500,1000,2000,4000] [--inputs density,promolecule,graph] [--max-time 600] \
+        [--split runs/vol20k/split.json] [--graph-cache runs/qm9/qm9.npz.graphs] [--out runs/vol/lc]
 
 For each training size and input: ``hohenberg.volumetric.run.train_volumetric`` (the same code as
 ``hohenberg train volumetric``) with one architecture and budget for all (residual + SE, views
 ``--size``^3 at ``--spacing`` A with a random rotation and translation per sample and epoch, all
-13 targets, Adam, early stopping on the validation molecules, at most ``--epochs`` epochs and
+13 targets, Adam, early stopping on the validation molecules, at most ``--epochs`` epochs (or ``--samples`` / N: the same number of training
+views per cell, hence the same compute) and
 ``--max-time`` seconds each), tested on the same held-out molecules, next to (a) the per-element
 linear baseline fitted on the same training molecules.  Inputs: (b) ``density``, the stored SCF
-density; (c) ``promolecule``, superposed free-atom densities (geometry without the SCF).  Training
-sets are nested (500 in 1,000 in ...).  A finished run (its model.json) is reused, so the script
+density; (c) ``promolecule``, superposed free-atom densities (geometry without the SCF).  (d) ``graph``, the graph
+model that ships (GIN on bonds with bond lengths and radial environments, atom-wise extensive
+readout; ``hohenberg.graph.run.train_graph_model``) on the same molecules and budget: the
+geometry-only model without a grid.  Training sets are nested (500 in 1,000 in ...).  With
+``--split FILE`` (the ordered id lists of ``tools/make_volumetric_subset.py``) every cell trains on
+the first N training ids, validates on the first ``--n-val`` and tests on the first ``--n-test``
+ids of that file, so cells of a store still being computed compare like with like.  A finished run (its model.json) is reused, so the script
 resumes.  Writes ``OUT/learning_curve.{json,csv,png}`` and prints a markdown table.
 """
 
@@ -39,42 +46,87 @@ def run(args) -> dict:
     table = MoleculeTable.load(args.table)
     results = {}
     for n in [int(s) for s in args.sizes.split(",")]:
+        split = prefix_split(args.split, n, args.n_val, args.n_test, args.out / "splits") if args.split else "auto"
+        sizes = (None, None, None) if args.split else (n, args.n_val, args.n_test)
         for inp in args.inputs.split(","):
             out = args.out / f"{inp}-{n}"
             if (out / "model.json").exists():
                 summary = json.loads((out / "model.json").read_text())
+            elif inp == "graph":  # the same CPU time as the slowest 3D CNN cell of this size
+                walls = [fit_of(results[k])["wall_s"] for k in results if k.endswith(f"-{n}") and "graph" not in k]
+                budget = min([args.max_time, *walls])
+                summary = train_graph_cell(table, split, sizes, args, budget, out,
+                                           log=lambda s: print(f"[{inp} {n}] {s}", flush=True))
             else:
                 mcfg = VolumetricModelConfig(encoder=EncoderConfig(arch=args.arch),
                                              view=ViewConfig(channels=(inp,), size=args.size, spacing=args.spacing,
                                                              orientation=args.orientation),
                                              targets=TARGETS, channels_last=True)
-                tcfg = TrainConfig(max_epochs=args.epochs, max_time_s=args.max_time, patience=10,
+                epochs = max(1, round(args.samples / n)) if args.samples else args.epochs
+                tcfg = TrainConfig(max_epochs=epochs, max_time_s=args.max_time, patience=10,
                                    batch_size=16, lr=1e-3, accelerator="cpu", seed=0)
-                cfg = VolumetricRunConfig(model=mcfg, train=tcfg, n_train=n, n_val=args.n_val, n_test=args.n_test)
+                cfg = VolumetricRunConfig(model=mcfg, train=tcfg, n_train=sizes[0], n_val=sizes[1], n_test=sizes[2],
+                                          split=str(split))
                 summary = train_volumetric(args.store, table, cfg, out, log=lambda s: print(f"[{inp} {n}] {s}", flush=True))
             results[f"{inp}-{n}"] = summary
-            print(f"[{inp} {n}] done: {summary['fit']['epochs']} epochs", flush=True)
+            print(f"[{inp} {n}] done: {fit_of(summary)['epochs']} epochs", flush=True)
     return results
+
+
+def prefix_split(path: Path, n_train: int, n_val: int, n_test: int, out_dir: Path) -> Path:
+    """A split file with the first ``n_train`` / ``n_val`` / ``n_test`` ids of each part of ``path``."""
+    data = json.loads(Path(path).read_text())
+    parts = {"train": n_train, "val": n_val, "test": n_test}
+    for part, n in parts.items():
+        if len(data[part]) < n:
+            raise SystemExit(f"{path}: {part} lists {len(data[part])} ids, fewer than {n}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"split-{n_train}.json"
+    out.write_text(json.dumps({"kind": f"prefix of {path}", **{p: data[p][:n] for p, n in parts.items()}}))
+    return out
+
+
+def train_graph_cell(table, split, sizes, args, max_time: float, out: Path, log) -> dict:
+    """The shipped graph model's architecture on the cell's molecules, budget and targets."""
+    from hohenberg.datasets.qm9 import TARGETS
+    from hohenberg.graph.models import GraphModelConfig
+    from hohenberg.graph.run import GraphRunConfig, train_graph_model
+    from hohenberg.training.trainer import TrainConfig
+
+    mcfg = GraphModelConfig(model="gin", features="gasteiger", views=("bond",), targets=TARGETS, hidden=128, layers=4,
+                            bond_lengths=True, extensive_readout="atomwise", environment=True)
+    tcfg = TrainConfig(max_epochs=args.graph_epochs, max_time_s=max_time, patience=20, batch_size=32, lr=1e-3,
+                       accelerator="cpu", seed=0)
+    cfg = GraphRunConfig(model=mcfg, train=tcfg, n_train=sizes[0], n_val=sizes[1], n_test=sizes[2], split=str(split))
+    return train_graph_model(table, cfg, out, cache_dir=args.graph_cache, log=log)
+
+
+def fit_of(summary: dict) -> dict:
+    """Epochs, wall time and throughput of a cell (a graph model directory keeps one per member)."""
+    fit = summary["fit"] if "fit" in summary else summary["fits"][0]
+    return {"epochs": fit["epochs"], "wall_s": fit["wall_s"], "train_molecules_per_s": fit["train_molecules_per_s"]}
 
 
 def tabulate(results: dict, out: Path) -> dict:
     from hohenberg.models.metrics import report_unit, target_label
 
     sizes = sorted({int(k.rsplit("-", 1)[1]) for k in results})
-    inputs = sorted({k.rsplit("-", 1)[0] for k in results}, key=lambda s: s != "density")
+    order = ("density", "promolecule", "hkmap", "graph")
+    inputs = sorted({k.rsplit("-", 1)[0] for k in results}, key=lambda s: order.index(s) if s in order else len(order))
     targets = list(next(iter(results.values()))["test_errors"])
     rows = []
     for n in sizes:
-        base = next(results[f"{i}-{n}"]["baseline_test_errors"] for i in inputs if f"{i}-{n}" in results)
+        base = next((results[f"{i}-{n}"]["baseline_test_errors"] for i in inputs
+                     if "baseline_test_errors" in results.get(f"{i}-{n}", {})), None)
         for t in targets:
             unit = report_unit(t)[0]
-            row = {"n_train": n, "target": target_label(t), "unit": unit, "baseline_mae": base[t][f"mae_{unit}"]}
+            row = {"n_train": n, "target": target_label(t), "unit": unit,
+                   "baseline_mae": base[t][f"mae_{unit}"] if base else float("nan")}
             for i in inputs:
                 r = results.get(f"{i}-{n}")
                 row[f"{i}_mae"] = r["test_errors"][t][f"mae_{unit}"] if r else float("nan")
             rows.append(row)
-    fits = {k: {"epochs": v["fit"]["epochs"], "wall_s": v["fit"]["wall_s"],
-                "train_molecules_per_s": v["fit"]["train_molecules_per_s"], "n_test": v["n_test"]}
+    fits = {k: {**fit_of(v), "n_test": v.get("n_test", v.get("provenance", {}).get("split_sizes", {}).get("test"))}
             for k, v in results.items()}
     payload = {"rows": rows, "fits": fits}
     out.mkdir(parents=True, exist_ok=True)
@@ -102,8 +154,9 @@ def _plot(rows, inputs, path: Path) -> None:
         rs = [r for r in rows if r["target"] == t]
         n = [r["n_train"] for r in rs]
         ax.loglog(n, [r["baseline_mae"] for r in rs], "k--o", ms=3, label="per-element baseline")
-        for i, c in zip(inputs, ("C0", "C1", "C2")):
-            ax.loglog(n, [r[f"{i}_mae"] for r in rs], "-o", color=c, ms=3, label=f"3D CNN on {i}")
+        for i, c in zip(inputs, ("C0", "C1", "C2", "C3")):
+            label = "graph model (GIN)" if i == "graph" else f"3D CNN on {i}"
+            ax.loglog(n, [r[f"{i}_mae"] for r in rs], "-o", color=c, ms=3, label=label)
         ax.set_title(f"{t} ({rs[0]['unit']})", fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(targets):]:
@@ -126,9 +179,14 @@ def main() -> None:
     ap.add_argument("--orientation", default="random", help="random (SO(3) augmentation) | principal")
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--max-time", type=float, default=600)
+    ap.add_argument("--samples", type=int, default=None,
+                    help="equal compute per 3D CNN cell: epochs = samples / training molecules (overrides --epochs)")
     ap.add_argument("--n-val", type=int, default=300)
     ap.add_argument("--n-test", type=int, default=500)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--split", type=Path, default=None, help="ordered id lists; cells take prefixes of them")
+    ap.add_argument("--graph-cache", type=Path, default=None, help="graph cache folder of the table")
+    ap.add_argument("--graph-epochs", type=int, default=300)
     ap.add_argument("--out", type=Path, default=Path("runs/vol/lc"))
     args = ap.parse_args()
     payload = tabulate(run(args), args.out)

@@ -10,12 +10,13 @@ import pytest
 import torch
 
 from hohenberg.errors import HohenbergError
-from hohenberg.grids import Grid
+from hohenberg.grids import Grid, points_to_fit
 from hohenberg.hkmap.data import HKCollate
 from hohenberg.hkmap.metrics import dipole_debye, nmae_percent, view_points
 from hohenberg.hkmap.model import HKConfig, HKNet, resample_features
 from hohenberg.hkmap.run import HKRunConfig, evaluate_hkmap, load_hkmap, make_dataset, train_hkmap
 from hohenberg.molecules import Molecule
+from hohenberg.molecules.formats import read_molecules
 from hohenberg.training.trainer import TrainConfig
 from hohenberg.volumetric.augment import positions_in_view, random_rotations
 from hohenberg.volumetric.data import ViewConfig
@@ -286,11 +287,18 @@ def test_cli_bad_inputs_give_one_line_errors(cli_model, tmp_path):
     assert isinstance(res.exception, HohenbergError) and "--symmetries" in str(res.exception)
 
 
-def test_predict_density_refuses_a_molecule_larger_than_the_model_box(cli_model, tmp_path):
+def test_predict_density_grows_the_box_for_a_molecule_larger_than_the_training_box(cli_model, tmp_path):
+    """The U-Net is fully convolutional: a C16 chain gets a box that holds it (never a cut), sized
+    so that every encoder stage can halve it, and its density still sums to its electrons."""
     out, _ = cli_model
-    res = _cli("predict-density", out, "C" * 16, "-o", tmp_path / "x.cube")
-    assert isinstance(res.exception, HohenbergError) and "does not fit" in str(res.exception)
-    assert not (tmp_path / "x.cube").exists()
+    res = _cli("predict-density", out, "C" * 16, "-o", tmp_path / "x.cube", "--json")
+    assert res.exit_code == 0, res.output
+    rep = json.loads(res.output)
+    n = rep["grid_shape"][0]
+    assert n > STORE_SIZE and n % 4 == 0 and rep["grid_shape"] == [n, n, n]
+    assert n >= points_to_fit(read_molecules("C" * 16)[0].positions, STORE_SPACING)
+    assert rep["electrons"] == 130 and abs(rep["voxel_sum_electrons"] - 130) < 0.1 * 130
+    assert (tmp_path / "x.cube").stat().st_size > 0
 
 
 def test_evaluate_routes_a_hkmap_directory_to_the_density_metrics(cli_model, store):

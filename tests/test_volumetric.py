@@ -249,3 +249,49 @@ def test_principal_frame_is_a_canonical_orientation(qm9_table):
     item = lambda p: {"id": "m", "numbers": z, "positions": p, "center": p.mean(0), "y": torch.zeros(0)}  # noqa: E731
     a, b = (ViewCollate(cfg)([item(p)])["grid"] for p in (pos, moved))
     assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_a_promolecule_model_trains_from_a_table_alone_and_predicts_new_molecules_identically(qm9_table, tmp_path):
+    """No store: views rendered from the table's atoms.  Evaluating again and predicting the test
+    molecules as new molecules (the prediction path, Molecule in) give the training run's numbers."""
+    import typer
+    from typer.testing import CliRunner
+
+    from hohenberg.cli.volumetric import evaluate, train_volumetric as train_cmd
+    from hohenberg.volumetric.predict import predict_volumetric
+
+    app = typer.Typer()
+    app.command("train")(train_cmd)
+    app.command("evaluate")(evaluate)
+    runner = CliRunner()
+    table = tmp_path / "t.npz"
+    qm9_table.save(table)
+    common = ["--size", "16", "--spacing", "0.8", "--widths", "8,16", "--targets", "homo_eV,U0_eV", "--epochs", "2",
+              "--accelerator", "cpu", "--n-train", "60", "--n-val", "16", "--n-test", "20"]
+    res = runner.invoke(app, ["train", str(table), "--out", str(tmp_path / "m"), "--inputs", "promolecule",
+                              *common, "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["provenance"]["store"] is None and summary["provenance"]["store_config"]["layout"] == "atoms"
+    assert summary["n_test"] == 20
+    res = runner.invoke(app, ["evaluate", str(tmp_path / "m"), str(table), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["test_errors"]["U0_eV"]["mae_meV"] == pytest.approx(
+        summary["test_errors"]["U0_eV"]["mae_meV"], rel=1e-6)
+    test_ids = json.loads((tmp_path / "m" / "split.json").read_text())["test"][:4]
+    mols = [qm9_table.molecule(int(r)) for r in qm9_table.index_of(test_ids)]
+    new = predict_volumetric(tmp_path / "m", mols)
+    stored = {row["id"]: row for row in _read_csv(tmp_path / "m" / "test_predictions.csv")}
+    for i, mid in enumerate(test_ids):
+        assert new["mean"][i, 1] == pytest.approx(float(stored[mid]["U0_eV_pred"]), abs=1e-5)
+    assert "no density channel" in new["density_source"]
+    # the density channel needs a store of SCF densities: a clear error naming the table
+    res = runner.invoke(app, ["train", str(table), "--out", str(tmp_path / "x"), "--inputs", "density", *common])
+    assert res.exit_code != 0 and "store" in str(res.exception) and "Traceback" not in res.output
+
+
+def _read_csv(path):
+    import csv
+
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))

@@ -27,13 +27,28 @@ if TYPE_CHECKING:
     from hohenberg.molecules.molecule import Molecule
 
 SHIPPED = {"qm9": "models/qm9"}
-"""Name -> folder under ``hohenberg/data`` of every model in the package."""
+"""Name -> folder under ``hohenberg/data`` of every graph model in the package."""
+
+SHIPPED_GRID = {"hkmap": "models/hkmap", "qm9-promolecule-cnn": "models/qm9-promolecule-cnn"}
+"""Name -> folder of every grid model in the package: the Hohenberg-Kohn map (promolecule -> SCF
+density, what ``predict-density`` uses without a model directory) and a 3D CNN that reads the
+promolecule (properties without any SCF)."""
 
 
 def shipped_dir(name: str) -> Path:
     from importlib.resources import files
 
-    return Path(str(files("hohenberg") / "data" / SHIPPED[name]))
+    return Path(str(files("hohenberg") / "data" / {**SHIPPED, **SHIPPED_GRID}[name]))
+
+
+def grid_model_dir(name: str | Path) -> Path:
+    """The directory of a grid model: a shipped one by name (weights checked against its card), or
+    ``name`` itself as a model directory."""
+    if isinstance(name, str) and name in SHIPPED_GRID:
+        from hohenberg.volumetric.ship import verified_dir
+
+        return verified_dir(shipped_dir(name), name)
+    return Path(name)
 
 
 def as_molecules(items: Any, where: str = "<input>") -> list[Molecule]:

@@ -216,11 +216,14 @@ def predict(
     inputs: Annotated[list[str], typer.Argument(metavar="[MODEL_DIR] INPUT...",
                                                 help="SMILES strings or molecule files (.xyz, .extxyz, .sdf, .smi), "
                                                      "optionally after a model directory from `train graph`.")],
-    model: Annotated[str, typer.Option("--model", "-m", help="A shipped model (qm9) or a model directory.")] = "qm9",
+    model: Annotated[str, typer.Option("--model", "-m", help="A shipped model (qm9: graph ensemble; "
+                                                             "qm9-promolecule-cnn: 3D CNN, no SCF) or a model "
+                                                             "directory.")] = "qm9",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the predictions as CSV here.")] = None,
     workers: Annotated[int, typer.Option(help="Processes that build molecule graphs (for many molecules).")] = 1,
     density: Annotated[str, typer.Option(help="Volumetric models that read a density: 'scf' (computed at the "
-                                              "training store's level) or 'hkmap:MODEL_DIR' (predicted, no SCF).")] = "scf",
+                                              "training store's level), 'hkmap' (predicted by the shipped map, no SCF) or "
+                                              "'hkmap:MODEL_DIR'.")] = "scf",
     tta: Annotated[int, typer.Option(help="Volumetric models: average over this many random orientations.")] = 1,
     json_out: JsonOpt = False,
 ) -> None:
@@ -234,13 +237,13 @@ def predict(
         raise InputError(None, f"--workers must be at least 1, not {workers}")
     if tta < 1:
         raise InputError(None, f"--tta must be at least 1, not {tta}")
-    from hohenberg.pretrained import as_molecules, load_model
+    from hohenberg.pretrained import SHIPPED_GRID, as_molecules, grid_model_dir, load_model
 
-    if (_Path(model) / "model.pt").is_file():  # a volumetric model directory
+    if model in SHIPPED_GRID or (_Path(model) / "model.pt").is_file():  # a volumetric model
         from hohenberg.cli.volumetric import predict_volumetric_cli
 
         mols = [m for source in inputs for m in as_molecules(source)]
-        return predict_volumetric_cli(_Path(model), mols, density, tta, out, json_out)
+        return predict_volumetric_cli(grid_model_dir(model), mols, density, tta, out, json_out)
 
     predictor = load_model(model)
     mols = []

@@ -97,14 +97,17 @@ def train_hkmap(
 
 
 def predict_density(
-    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="A directory from `hohenberg train hkmap`.")],
-    source: Annotated[str, typer.Argument(metavar="MOLECULE", help="xyz / sdf file, or a SMILES string.")],
+    args: Annotated[list[str], typer.Argument(metavar="[MODEL_DIR] MOLECULE",
+                                              help="xyz / sdf file or a SMILES string, optionally after a model "
+                                                   "directory from `hohenberg train hkmap` (default: the Hohenberg-"
+                                                   "Kohn map that ships with the package).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Cube file to write (electrons/bohr^3).")],
     symmetries: Annotated[int, typer.Option(help="Average the prediction over this many of the grid's 48 cube "
                                                  "symmetries (1, 8 and 48 are subgroups).")] = 1,
     json_out: JsonOpt = False,
 ) -> None:
-    """Predict the SCF density of a molecule (no SCF) on the model's grid; write a cube file."""
+    """Predict the SCF density of a molecule (no SCF) on the model's grid (grown for a larger
+    molecule); write a cube file."""
     import numpy as np
 
     from hohenberg.hkmap.metrics import dipole_debye
@@ -119,6 +122,12 @@ def predict_density(
         check_n_ops(symmetries, "--symmetries")
     except ValueError as exc:
         raise InputError(None, str(exc)) from None
+    if len(args) not in (1, 2):
+        raise InputError(None, f"give [MODEL_DIR] MOLECULE, not {len(args)} arguments")
+    from hohenberg.pretrained import grid_model_dir
+
+    model_dir = grid_model_dir(args[0] if len(args) == 2 else "hkmap")
+    source = args[-1]
     model, prov = load_hkmap(model_dir)
     mols = read_molecules(source)
     if len(mols) != 1:
@@ -134,7 +143,8 @@ def predict_density(
     pro = promolecule_density(mol.numbers, mol.positions, grid, model.cfg.view.promolecule_level)
     mu = dipole_debye(rho, pro, grid.points().reshape(*grid.shape, 3), grid.voxel_volume_bohr3, mol.numbers,
                       mol.positions)
-    report = {"out": str(out), "formula": mol.formula, "electrons": mol.n_electrons,
+    report = {"out": str(out), "model": str(args[0]) if len(args) == 2 else "hkmap (ships with the package)",
+              "formula": mol.formula, "electrons": mol.n_electrons,
               "voxel_sum_electrons": grid.integrate(rho), "dipole_D": mu.tolist(), "mu_D": float(np.linalg.norm(mu)),
               "grid_shape": list(grid.shape), "spacing_A": float(grid.axes[0, 0]), "symmetries": symmetries,
               "trained_level": prov.get("store_config", {}).get("level")}

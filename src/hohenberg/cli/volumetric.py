@@ -39,9 +39,12 @@ def _read_config(path: Path) -> dict:
 
 
 def train_volumetric(
-    store: Annotated[Path, typer.Argument(metavar="STORE", help="A store of density grids (`hohenberg qc batch`).")],
-    table_path: Annotated[Path, typer.Option("--table", help="The molecule table with the targets (.npz).")],
+    store: Annotated[Path, typer.Argument(metavar="STORE_OR_TABLE", help="A store of density grids (`hohenberg qc "
+                                                                        "batch`), or a molecule table (.npz) for "
+                                                                        "promolecule/potential inputs (no store).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
+    table_path: Annotated[Optional[Path], typer.Option("--table", help="The molecule table with the targets (.npz; "
+                                                                       "default: STORE_OR_TABLE when a table).")] = None,
     arch: Annotated[str, typer.Option(help="plain | residual | resse | inception-se.")] = "resse",
     config: Annotated[Optional[Path], typer.Option(help="JSON/TOML model config (encoder, view, targets, head); "
                                                         "command-line options override it.")] = None,
@@ -102,6 +105,11 @@ def train_volumetric(
     if orientation:
         view["orientation"] = orientation
     d = {**d, "encoder": enc, "view": view}
+    from_atoms = store.is_file()  # a table: channels rendered from its atoms, no store
+    if table_path is None:
+        if not from_atoms:
+            raise InputError(store, "a store needs the table with the targets: give --table")
+        table_path = store
     table = _load_table(table_path)
     if targets:
         d["targets"] = list(table_targets(table)) if targets == "all" else list(_csv(targets))
@@ -121,7 +129,7 @@ def train_volumetric(
     cfg = VolumetricRunConfig(model=mcfg, train=tcfg, n_train=n_train, n_val=n_val, n_test=n_test,
                               split_seed=split_seed, split=split, augment=augment, tta=tta, max_memory=max_memory)
     log = (lambda s: None) if json_out else (lambda s: console.print(s, highlight=False))
-    summary = run(store, table, cfg, out, resume=not fresh, log=log)
+    summary = run(None if from_atoms else store, table, cfg, out, resume=not fresh, log=log)
     if not summary:  # a DDP worker rank: rank 0 reports
         return
     if json_out:
@@ -169,9 +177,13 @@ def evaluate(
         return evaluate_graph(model_dir, data, split=split, out=out, cache=cache, json_out=json_out)
     from hohenberg.volumetric.run import evaluate_volumetric
 
-    if table_path is None:
+    if data.is_file():  # a table: a model whose channels are rendered from the atoms
+        table_path, data_store = table_path or data, None
+    elif table_path is None:
         raise InputError(model_dir, "a volumetric model is evaluated on a store; give the targets' table with --table")
-    summary = evaluate_volumetric(model_dir, data, _load_table(table_path), split, tta, out)
+    else:
+        data_store = data
+    summary = evaluate_volumetric(model_dir, data_store, _load_table(table_path), split, tta, out)
     summary = {"model_dir": str(model_dir), "store": str(data), **summary}
     if json_out:
         print_json(summary)

@@ -335,15 +335,32 @@ def load_hkmap(model_dir: str | Path) -> tuple[HKNet, dict]:
 
 
 @torch.no_grad()
+def box_for(cfg: HKConfig, positions: np.ndarray, name: str = "the molecule") -> HKConfig:
+    """``cfg`` with a view large enough for the molecule.
+
+    The network is fully convolutional, so a molecule larger than the training box gets a larger
+    box at the same spacing (rounded up to a size every encoder stage can halve) rather than being
+    cut; the box never shrinks below the training one, so small molecules see what training saw.
+    A super-resolution model keeps its box (its two grids would have to grow together)."""
+    from hohenberg.grids import points_to_fit
+
+    need = points_to_fit(positions, cfg.output_spacing)
+    if need <= cfg.output_size or cfg.super_resolution:
+        return cfg  # fits, or refused by grid_for with the size that would hold it
+    step = 2 ** len(cfg.encoder.widths)
+    size = int(np.ceil(need / step) * step)
+    return replace(cfg, view=replace(cfg.view, size=size))
+
+
 def predict_density(model: HKNet, numbers: np.ndarray, positions: np.ndarray, symmetries: int = 1,
                     name: str = "the molecule"):
     """The predicted density of one molecule on its output grid (a :class:`Grid` centred on the
-    bounding-box centre, like the stored grids), without any SCF: ``(grid, rho e/bohr^3)``;
+    bounding-box centre, like the stored grids, grown for a larger molecule: :func:`box_for`),
+    without any SCF: ``(grid, rho e/bohr^3)``;
     averaged over ``symmetries`` cube symmetries (:mod:`hohenberg.hkmap.symmetry`)."""
     from hohenberg.grids import grid_for
 
-    cfg = model.cfg
-    # the model's box is fixed: a molecule that does not fit it is refused, not cut
+    cfg = box_for(model.cfg, positions, name)
     grid = grid_for(positions, cfg.output_spacing, cfg.output_size, name=name)
     center = grid.origin + cfg.output_spacing * (cfg.output_size - 1) / 2
     item = {"id": "input", "density": None, "promolecule": None,

@@ -1,7 +1,8 @@
 """Volumetric inputs: molecules from a store, rendered as views (random rigid motions) in batches.
 
 :class:`StoreVolumes` reads one record per item (the stored density, only if a channel needs it,
-the atoms and the grid's centre) and the QM9 targets of the molecule from a table.
+the atoms and the grid's centre) and the QM9 targets of the molecule from a table;
+:class:`TableVolumes` gives the same items from a table alone, for channels made from the atoms.
 :class:`ViewCollate` turns a list of items into a batch: it draws one rotation (uniform on SO(3))
 and one translation per molecule (``augment=True``; every batch, so every epoch sees new ones),
 resamples the stored densities onto the moved views in one batched trilinear call, renders the
@@ -156,6 +157,51 @@ class StoreVolumes(Dataset):
         with atomic_open(path, "wb") as fh:
             np.save(fh, pro)
         return pro
+
+
+class TableVolumes(Dataset):
+    """Items for channels made from the atoms alone (``promolecule``, ``potential``): no store.
+
+    The items are :class:`StoreVolumes`' without grids (``density`` and ``promolecule`` None), so
+    :func:`render_channel` renders each channel exactly on the moved view from the moved atoms; the
+    view is centred on the molecule's bounding-box centre, as a store's grid is.  Rendering a
+    24^3 promolecule view takes milliseconds, less than the network's step on it, so nothing is
+    cached: a table of all QM9 trains without any precomputation."""
+
+    def __init__(self, table, ids: Sequence[str] | None = None, targets: Sequence[str] = ()):
+        self.table = table
+        self.ids = [str(i) for i in (table.ids if ids is None else ids)]
+        try:
+            self.rows = table.index_of(self.ids)
+        except KeyError as exc:
+            raise HohenbergError(f"{exc.args[0]} (not in the table)") from None
+        self.targets = tuple(targets)
+        bad = [t for t in self.targets if t not in table.properties]
+        if bad:
+            raise HohenbergError(f"target(s) {bad} not in the table; it has {', '.join(sorted(table.properties))}")
+        self._y = (np.stack([np.asarray(table.properties[t], dtype=np.float64)[self.rows] for t in self.targets], 1)
+                   if self.targets else np.zeros((len(self.ids), 0)))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._y
+
+    def __getitem__(self, i: int) -> dict:
+        r = int(self.rows[i])
+        a, b = self.table.offsets[r], self.table.offsets[r + 1]
+        return atoms_item(self.ids[i], self.table.numbers[a:b], self.table.positions[a:b], self._y[i])
+
+
+def atoms_item(mid: str, numbers, positions, y) -> dict:
+    """An item without grids: every channel is rendered from the atoms on the view."""
+    pos = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
+    center = (pos.min(0) + pos.max(0)) / 2
+    return {"id": mid, "density": None, "promolecule": None, "center": torch.as_tensor(center, dtype=torch.float64),
+            "spacing": 0.0, "numbers": torch.as_tensor(np.asarray(numbers), dtype=torch.long),
+            "positions": torch.as_tensor(pos), "y": torch.as_tensor(np.asarray(y, dtype=np.float64))}
 
 
 def render_channel(name: str, items: Sequence[dict], rotations: torch.Tensor, shifts: torch.Tensor,

@@ -7,10 +7,13 @@ molecule that does not fit is refused, not cut):
 * ``promolecule`` and ``potential``: rendered from the atoms (milliseconds);
 * ``density``: either an SCF at the level of the training store (``scf``, about a second per
   small molecule at hf/sto-3g), or the density a Hohenberg-Kohn map predicts from the promolecule
-  (``hkmap:MODEL_DIR``, no SCF).  Which one was used is part of every answer.
+  (``hkmap:MODEL_DIR``, or ``hkmap`` for the one that ships; no SCF).  Which one was used is part
+  of every answer.
 
 The promolecule channel is rendered on the same box as the density and resampled with it, as in
-training (:class:`~hohenberg.volumetric.data.StoreVolumes`), so both inputs are smoothed alike.
+training (:class:`~hohenberg.volumetric.data.StoreVolumes`), so both inputs are smoothed alike; a
+model trained without a store sees its channels rendered on the view itself, as in training
+(:class:`~hohenberg.volumetric.data.TableVolumes`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from hohenberg.molecules.molecule import Molecule
 def density_source_label(source: str, level: str) -> str:
     if source == "scf":
         return f"SCF density at {level} (computed for each molecule)"
-    return f"density predicted by the Hohenberg-Kohn map {source.split(':', 1)[1]} (no SCF)"
+    where = source.split(":", 1)[1] if ":" in source else "that ships with the package"
+    return f"density predicted by the Hohenberg-Kohn map {where} (no SCF)"
 
 
 def molecule_item(mol: Molecule, view_cfg, store_config: dict, source: str = "scf", hkmap=None) -> dict:
@@ -37,6 +41,10 @@ def molecule_item(mol: Molecule, view_cfg, store_config: dict, source: str = "sc
     from hohenberg.qc.promolecule import promolecule_density, radial_table
 
     name = f"molecule {mol.name or mol.formula}"
+    if store_config.get("layout") == "atoms":  # trained without a store: views rendered from the atoms
+        from hohenberg.volumetric.data import atoms_item
+
+        return atoms_item(mol.name or mol.formula, mol.numbers, mol.positions, np.zeros(0))
     density = None
     if "density" in view_cfg.channels and source != "scf":
         from hohenberg.hkmap.run import predict_density
@@ -76,12 +84,14 @@ def predict_volumetric(model_dir: str | Path, molecules: Sequence[Molecule], den
         raise InputError(model_dir, "the model does not record its training store's level and grid")
     hkmap = None
     if density != "scf":
-        if not density.startswith("hkmap:"):
-            raise InputError(None, f"--density must be 'scf' or 'hkmap:MODEL_DIR', not {density!r}")
+        if density != "hkmap" and not density.startswith("hkmap:"):
+            raise InputError(None, f"the density must be 'scf', 'hkmap' (the shipped map) or 'hkmap:MODEL_DIR', "
+                                   f"not {density!r}")
         if "density" in model.cfg.view.channels:
             from hohenberg.hkmap.run import load_hkmap
+            from hohenberg.pretrained import grid_model_dir
 
-            hkmap, _ = load_hkmap(density.split(":", 1)[1])
+            hkmap, _ = load_hkmap(grid_model_dir(density.split(":", 1)[1] if ":" in density else "hkmap"))
     items = []
     for mol in molecules:
         try:

@@ -7,7 +7,8 @@ with units in the keys, next to the per-element baseline trained on the same mol
 ``test_predictions.csv``, ``parity.png`` and ``learning_curve.png``.
 
 Splits: the table's split (:func:`hohenberg.datasets.splits.split_table`: QM9's standard split,
-random, scaffold or a file of ids), restricted to the molecules the store holds, then nested
+random, scaffold or a file of ids), restricted to the molecules the store holds (a model whose
+channels are rendered from the atoms needs no store: the whole table), then nested
 random subsets of the requested sizes, so that learning curves compare like with like; the ids
 are written to ``split.json`` and evaluation reads them back.
 """
@@ -34,7 +35,7 @@ from hohenberg.models.metrics import error_summary, report_unit, target_label
 from hohenberg.training.checkpoint import load_model_dir, save_model_file
 from hohenberg.training.lightning_module import OptimConfig, RegressionTask
 from hohenberg.training.trainer import TrainConfig, fit
-from hohenberg.volumetric.data import StoreVolumes, ViewCollate
+from hohenberg.volumetric.data import StoreVolumes, TableVolumes, ViewCollate
 from hohenberg.volumetric.memory import parse_bytes, peak_memory_bytes, plan_batch_size
 from hohenberg.volumetric.models import VolumetricModelConfig, VolumetricRegressor, build_model
 
@@ -74,8 +75,24 @@ def split_ids(store_ids: Sequence[str], table, cfg: VolumetricRunConfig) -> dict
     return out
 
 
-def make_dataset(store, ids, table, model_cfg: VolumetricModelConfig, cache_dir=None) -> StoreVolumes:
+def source_of(store, table, mcfg: VolumetricModelConfig) -> tuple[list[str], dict]:
+    """Ids held and the grid description a prediction needs: the store's configuration, or (no
+    store: channels rendered from the table's atoms) ``layout: "atoms"`` with the view's grid."""
+    if store is not None:
+        reader = StoreVolumes(store, need_density=False)
+        return reader.ids, reader.reader.config
+    if "density" in mcfg.view.channels:
+        raise HohenbergError("the density channel is read from a store of SCF densities (`hohenberg qc batch`); "
+                             "without a store train on promolecule and/or potential")
+    return [str(i) for i in table.ids], {"layout": "atoms", "level": None, "size": mcfg.view.size,
+                                         "spacing": mcfg.view.spacing}
+
+
+def make_dataset(store, ids, table, model_cfg: VolumetricModelConfig, cache_dir=None) -> StoreVolumes | TableVolumes:
+    """Items of ``ids``: from the store, or (``store`` None) rendered from the table's atoms."""
     channels = model_cfg.view.channels
+    if store is None:
+        return TableVolumes(table, ids, model_cfg.targets)
     level = model_cfg.view.promolecule_level if "promolecule" in channels else None
     return StoreVolumes(store, ids, table, model_cfg.targets, need_density="density" in channels,
                         promolecule_level=level, cache_dir=cache_dir)
@@ -88,13 +105,15 @@ def _numbers(table, ids) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.as_tensor(np.concatenate(z), dtype=torch.long), torch.as_tensor(batch)
 
 
-def train_volumetric(store: str | Path, table, cfg: VolumetricRunConfig, out_dir: str | Path, resume: bool = True,
+def train_volumetric(store: str | Path | None, table, cfg: VolumetricRunConfig, out_dir: str | Path, resume: bool = True,
                      log: Callable[[str], None] = lambda s: None) -> dict:
+    """Train on ``store``'s grids, or (``store`` None) on views rendered from ``table``'s atoms
+    (promolecule / potential channels: all of a table, nothing precomputed); test; write ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     mcfg, tcfg = cfg.model, cfg.train
-    ds_all = StoreVolumes(store, need_density=False)
-    ids = split_ids(ds_all.ids, table, cfg)
+    held, store_config = source_of(store, table, mcfg)
+    ids = split_ids(held, table, cfg)
     write_split_ids(out, ids, resolve_kind(table, cfg.split), cfg.split_seed)
     data = {k: make_dataset(store, v, table, mcfg, cfg.cache_dir) for k, v in ids.items()}
     torch.manual_seed(tcfg.seed)
@@ -128,7 +147,8 @@ def train_volumetric(store: str | Path, table, cfg: VolumetricRunConfig, out_dir
     log(f"{res.epochs} epochs, {res.wall_s:.0f} s, {res.train_molecules_per_s:.1f} molecules/s, "
         f"best val_loss {res.best_val_loss:.4f}")
     model.eval()
-    provenance = {"store": str(store), "store_config": ds_all.reader.config, "table_meta": dict(table.meta),
+    provenance = {"store": str(store) if store is not None else None, "store_config": store_config,
+                  "table_meta": dict(table.meta),
                   "split": resolve_kind(table, cfg.split), "split_seed": cfg.split_seed,
                   "split_sizes": {k: len(v) for k, v in ids.items()},
                   "train_config": tcfg.to_dict(), "augment": cfg.augment}
@@ -233,11 +253,12 @@ def load_volumetric(model_dir: str | Path) -> tuple[VolumetricRegressor, dict]:
     return model.eval(), saved.provenance
 
 
-def evaluate_volumetric(model_dir: str | Path, store: str | Path, table, split: str = "test", tta: int = 1,
+def evaluate_volumetric(model_dir: str | Path, store: str | Path | None, table, split: str = "test", tta: int = 1,
                         out: str | Path | None = None) -> dict:
-    """Test errors of a saved model on ``split`` (test | val | train | all) of the molecules in ``store``."""
+    """Test errors of a saved model on ``split`` (test | val | train | all) of the molecules in
+    ``store`` (None: of the table, for models whose channels are rendered from the atoms)."""
     model, prov = load_volumetric(model_dir)
-    held = StoreVolumes(store, need_density=False).ids
+    held = source_of(store, table, model.cfg)[0]
     if split == "all":
         in_table = set(map(str, table.ids))
         ids = [i for i in held if i in in_table]

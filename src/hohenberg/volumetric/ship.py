@@ -1,0 +1,82 @@
+"""Turn a trained grid model directory (a 3D CNN from ``train volumetric`` or a Hohenberg-Kohn
+map from ``train hkmap``) into a model that ships with the package.
+
+The weights file is copied unchanged (``model.pt`` carries its configuration and provenance),
+with the split it was measured on, and two cards are written: ``card.json`` (machine-readable:
+kind, configuration, test metrics as the model directory reported them, the training budget and
+hardware, the command that trained it, the SHA-256 of the weights, checked on loading) and
+``MODEL_CARD.md`` (the same for people).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from hohenberg.errors import InputError
+from hohenberg.fileio import atomic_write
+
+CARD = "card.json"
+METRIC_KEYS = ("n_test", "test_errors", "baseline_test_errors", "test", "promolecule", "dipole_mae_D",
+               "promolecule_dipole_mae_D", "nmae_percent", "promolecule_nmae_percent")
+"""Keys of a model directory's ``model.json`` copied into the card (the ones each kind has)."""
+
+
+def package_grid_model(model_dir: str | Path, dest: str | Path, *, name: str, command: str, hardware: str,
+                       budget: str, purpose: str) -> dict:
+    """Copy ``model_dir``'s weights and split to ``dest`` and write its cards; returns the card."""
+    from hohenberg.graph.predictor import sha256_of
+    from hohenberg.training.checkpoint import load_model_file
+
+    model_dir, dest = Path(model_dir), Path(dest)
+    saved = load_model_file(model_dir / "model.pt")
+    summary_path = model_dir / "model.json"
+    if not summary_path.is_file():
+        raise InputError(model_dir, "has no model.json: train it to the end (it writes its test metrics there)")
+    summary = json.loads(summary_path.read_text())
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model_dir / "model.pt", dest / "model.pt")
+    if (model_dir / "split.json").is_file():
+        shutil.copyfile(model_dir / "split.json", dest / "split.json")
+    card = {"name": name, "kind": saved.kind, "purpose": purpose, "config": saved.config,
+            "trained_on": {k: saved.provenance.get(k) for k in ("store", "store_config", "split", "split_sizes")
+                           if k in saved.provenance},
+            "metrics": {k: summary[k] for k in METRIC_KEYS if k in summary},
+            "fit": summary.get("fit", {}), "budget": budget, "hardware": hardware, "command": command,
+            "sha256": {"model.pt": sha256_of(dest / "model.pt")}}
+    atomic_write(dest / CARD, json.dumps(card, indent=2))
+    atomic_write(dest / "MODEL_CARD.md", model_card_markdown(card))
+    return card
+
+
+def model_card_markdown(card: dict) -> str:
+    lines = [f"# {card['name']} ({card['kind']})", "", card["purpose"], "",
+             f"- Trained on: {json.dumps(card['trained_on'])}", f"- Budget: {card['budget']}",
+             f"- Hardware: {card['hardware']}", f"- Command: `{card['command']}`", "", "## Test metrics", ""]
+    for key, value in card["metrics"].items():
+        if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+            lines.append(f"### {key}")
+            lines.append("")
+            for target, errors in value.items():
+                lines.append(f"- {target}: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                                                        for k, v in errors.items()))
+            lines.append("")
+        else:
+            lines.append(f"- {key}: {json.dumps(value)}")
+    lines += ["", f"SHA-256 of model.pt: `{card['sha256']['model.pt']}`", ""]
+    return "\n".join(lines)
+
+
+def verified_dir(path: str | Path, name: str) -> Path:
+    """``path`` after checking its weights against the card (a damaged install is an error)."""
+    from hohenberg.graph.predictor import sha256_of
+
+    path = Path(path)
+    if not (path / CARD).is_file():
+        raise InputError(path, f"the shipped model {name!r} is missing from this installation")
+    card = json.loads((path / CARD).read_text())
+    for fname, digest in card.get("sha256", {}).items():
+        if sha256_of(path / fname) != digest:
+            raise InputError(path / fname, f"does not match the model card of {name!r} (damaged installation)")
+    return path
