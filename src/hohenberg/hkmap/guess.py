@@ -2,8 +2,8 @@
 
 Why not a direct fit: least squares of rho in the space of AO products (rho = sum P_mn phi_m phi_n)
 is ill posed -- products of neighbouring functions are nearly linearly dependent, so density
-matrices far from the SCF one fit the same grid (measured: even the exact HF density gave no
-fewer cycles than ``minao``).  And a Fock matrix built from the density alone (Hartree + LDA
+matrices far from the SCF one fit the same grid (even the exact HF density gives no fewer cycles
+than ``minao`` this way).  And a Fock matrix built from the density alone (Hartree + LDA
 exchange from rho) saves only ~1 cycle even for the exact density: the SCF's remaining work is
 orbital relaxation that a local potential does not carry.
 
@@ -16,7 +16,7 @@ density matches the target on the grid:
     V <- V + step * integral (rho[P] - rho_target)(r) phi_m(r) phi_n(r) dV     (grid quadrature)
 
 A determinant constrained to reproduce the density is well posed where the product fit is not
-(measured on a QM9 molecule, exact HF density: ||P - P_HF|| 0.96 -> 0.12, SCF 11 -> 6 cycles).
+(docs/notes/hkmap.md, "Things that did not work", compares the three on the exact HF density).
 The iteration stops when the density error stops improving (a predicted density has a noise
 floor; fitting below it would fit noise).  In a larger basis the guess is the projection of the
 minimal-basis density matrix (``project_dm_nr2nr``, as PySCF's ``minao`` projects its minimal

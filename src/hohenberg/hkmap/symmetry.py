@@ -3,7 +3,7 @@
 A centred cubic grid is mapped onto itself by the 48 symmetries of the cube (axis permutations
 times axis reflections), with no interpolation.  Averaging ``g^-1 model(g x)`` over a subgroup
 makes the prediction exactly equivariant under it, and averages out part of the model's error
-(measured on held-out QM9 molecules: about 8 % lower NMAE with the 8 reflections, 9 % with all 48).
+(docs/notes/hkmap.md gives the NMAE with 1, 8 and 48 symmetries).
 
 Order of :data:`~hohenberg.volumetric.augment.CUBE_OPS`: the identity, then the 8 reflections of the axes (with the identity a
 subgroup), then the other permutations: ``n = 1, 8, 48`` are subgroups, any other ``n`` is a
