@@ -51,13 +51,14 @@ class HKRunConfig:
     n_test: int | None = None  # None: every test molecule the store holds
     epoch_size: int | None = 256  # training molecules drawn per epoch (None: all): bounds the time between validations
     train_size: int | None = None  # smaller training views (points per axis, same spacing): more steps per
-    # second, validation and test on the full view.  Caveat, measured: GroupNorm's statistics span the
-    # whole view, so they change with its size; a 48^3 model resumed on 32^3 views went from 2.35 to
-    # ~8 % validation NMAE (48^3) within 4 epochs.  Keep None unless the normalisation is made local.
+    # second, validation and test on the full view.  GroupNorm's statistics span the whole view, so they
+    # change with its size and a model trained on smaller views does worse on the full one
+    # (docs/notes/hkmap.md).  Keep None unless the normalisation is made local.
     augment: bool = True  # a random rigid motion (``motions``) per sample and epoch
     motions: str = "lattice"  # "lattice": the 48 symmetries of the grid + whole-voxel shifts (exact targets);
     # "rotation": uniform on SO(3) + continuous shifts (targets trilinearly resampled, i.e. smoothed, unlike
-    # the stored grids a model is tested on).  Lattice measured better, also at random orientations.
+    # the stored grids a model is tested on).  Lattice gives the lower test error, also at random
+    # orientations (docs/notes/hkmap.md).
     test_symmetries: int = 1  # test predictions averaged over this many cube symmetries (hkmap.symmetry)
     init_from: str | None = None  # warm start: weights of this model directory (see warm_start); a
     # checkpoint in the output directory (resume) takes precedence
