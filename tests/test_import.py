@@ -161,7 +161,7 @@ def test_csv_optimize_relaxes_embedded_geometry_with_xtb(tmp_path):
     assert relaxed.meta["smiles_geometry_steps"] == "rdkit-etkdg-mmff94 + gfn2-xtb-opt"
     for before, after in zip(plain, relaxed):
         assert run_xtb(after).energy_eV < run_xtb(before).energy_eV
-    assert "--optimize must be one of gfn2-xtb, gfn1-xtb" in fails(tmp_path, path, "--optimize", "b3lyp")
+    assert "optimize must be one of gfn2-xtb, gfn1-xtb" in fails(tmp_path, path, "--optimize", "b3lyp")
 
 
 def test_ase_db_round_trip(tmp_path):

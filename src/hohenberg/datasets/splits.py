@@ -44,9 +44,9 @@ def resolve_kind(table: MoleculeTable, kind: str) -> str:
     if kind == "auto":
         return "standard" if is_qm9(table) else "random"
     if kind not in KINDS and not kind.endswith(".json"):
-        raise InputError(None, f"--split must be one of {', '.join(KINDS)} or a JSON file of id lists, not {kind!r}")
+        raise InputError(None, f"split must be one of {', '.join(KINDS)} or a JSON file of id lists, not {kind!r}")
     if kind == "standard" and not is_qm9(table):
-        raise InputError(None, "--split standard is QM9's split and needs a QM9 table; use random or scaffold")
+        raise InputError(None, "the standard split is QM9's and needs a QM9 table; use random or scaffold")
     return kind
 
 
@@ -77,12 +77,12 @@ def split_molecules(ids: Sequence[str], smiles: Sequence[str], kind: str, seed: 
         if table is None or not is_qm9(table):
             if kind == "auto":
                 return random_split(len(ids), seed, fractions)
-            raise InputError(None, "--split standard is QM9's split and needs a QM9 table; use random or scaffold")
+            raise InputError(None, "the standard split is QM9's and needs a QM9 table; use random or scaffold")
         rows = split_table(table, "standard", seed)
     elif kind.endswith(".json"):
         rows = None
     else:
-        raise InputError(None, f"--split must be one of {', '.join(KINDS)} or a JSON file of id lists, not {kind!r}")
+        raise InputError(None, f"split must be one of {', '.join(KINDS)} or a JSON file of id lists, not {kind!r}")
     where = {str(m): i for i, m in enumerate(ids)}
     if rows is not None:
         parts = {k: [where[str(table.ids[r])] for r in v if str(table.ids[r]) in where] for k, v in rows.items()}

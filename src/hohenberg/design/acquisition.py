@@ -77,9 +77,9 @@ def parse_goal(text: str) -> Goal:
             if len(parts) != 3:
                 raise ValueError
         except (ValueError, IndexError):
-            raise InputError(None, f"--goal {text!r}: a window is window:LOW:HIGH, e.g. window:6.0:7.0") from None
+            raise InputError(None, f"goal {text!r}: a window is window:LOW:HIGH, e.g. window:6.0:7.0") from None
         if not low < high:
-            raise InputError(None, f"--goal {text!r}: LOW must be below HIGH")
+            raise InputError(None, f"goal {text!r}: LOW must be below HIGH")
         return Goal("window", low, high)
     raise InputError(None, f"unknown goal {text!r}; choose max, min or window:LOW:HIGH")
 

@@ -91,7 +91,7 @@ class DesignRun:
         if diff:
             k = diff[0]
             raise InputError(self.out, f"this run was made with {k}={old.get(k)!r}, not {new[k]!r}: "
-                                       f"use another --out, or the same settings to resume (only --budget may change)")
+                                       f"write to another folder, or resume with the same settings (only the budget may change)")
         self.calls, self.pending = state["calls"], state.get("pending", [])
         self.fit_s = float(state.get("fit_s", 0.0))
 

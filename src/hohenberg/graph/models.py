@@ -65,7 +65,7 @@ class GraphModelConfig:
         if bad or not self.views:
             raise ValueError(f"unknown view(s) {bad}; choose from {', '.join(VIEWS)}")
         if self.model in ("mpnn", "gin", "schnet") and len(self.views) != 1:
-            raise ValueError(f"model {self.model!r} takes one view; use --model attention for several")
+            raise ValueError(f"model {self.model!r} takes one view; the attention model takes several")
         if self.encoder not in ENCODERS:
             raise ValueError(f"unknown encoder {self.encoder!r}; choose from {', '.join(ENCODERS)}")
         if self.selection not in ("soft", "hard"):

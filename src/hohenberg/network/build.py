@@ -393,7 +393,7 @@ def table_network(table: MoleculeTable, kind: str, rows: np.ndarray | None = Non
                   progress: Callable[[int, int], None] | None = None) -> NetworkData:
     """The ``kind`` network of ``table`` (or of its ``rows``); SMILES from the table's column or the geometry."""
     if kind not in KINDS:
-        raise InputError(None, f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        raise InputError(None, f"network kind must be one of {', '.join(KINDS)}, not {kind!r}")
     sub = table if rows is None else table.take(rows)
     if len(sub) == 0:
         raise InputError(None, "the table has no molecules: no network to build")

@@ -36,7 +36,7 @@ def _smiles_column(path: Path, header: list[str], wanted: str | None) -> int:
     for i, h in enumerate(names):
         if h.lower() == "smiles":
             return i
-    raise InputError(path, f"no SMILES column (name it 'smiles' or pass --smiles-column); columns: {', '.join(names)}", 1)
+    raise InputError(path, f"no SMILES column (name it 'smiles' or say which column holds the SMILES); columns: {', '.join(names)}", 1)
 
 
 def read_csv(path: str | Path, target: str | None = None, smiles_column: str | None = None) -> Dataset:

@@ -53,8 +53,8 @@ def target_columns(path: Path, records: Sequence[RawRecord], names: Sequence[str
             columns.append(Column(name, f"{_base(name)}_{stored_unit(unit)}", unit))
     if unitless:
         raise InputError(path, f"column(s) {', '.join(map(repr, unitless))} carry no unit: name them with "
-                               f"a unit suffix (homo_eV, gap_Ha, mu_D, logS_1) or pass --units "
-                               f"{unitless[0]}=eV; choose other columns with --targets")
+                               f"a unit suffix (homo_eV, gap_Ha, mu_D, logS_1) or declare their units "
+                               f"({unitless[0]}=eV), or choose other target columns")
     _check_stored_names(path, columns)
     return columns
 
@@ -64,7 +64,7 @@ def column_unit(path: Path, name: str, units: dict[str, str]) -> str | None:
     suffix_unit = split_unit(name)[1]
     declared = units.get(name)
     if declared and suffix_unit and declared != suffix_unit:
-        raise InputError(path, f"column {name!r} says {suffix_unit} in its name but --units says {declared}")
+        raise InputError(path, f"column {name!r} says {suffix_unit} in its name but its declared unit is {declared}")
     return declared or suffix_unit
 
 

@@ -49,5 +49,5 @@ def optimize_method(method: str | None) -> str | None:
         return None
     name = method.strip().lower()
     if name not in OPTIMIZE:
-        raise InputError(None, f"--optimize must be one of {', '.join(OPTIMIZE)}, not {method!r}")
+        raise InputError(None, f"optimize must be one of {', '.join(OPTIMIZE)}, not {method!r}")
     return name

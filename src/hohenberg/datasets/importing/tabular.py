@@ -44,7 +44,7 @@ def _smiles_column(path: Path, header: Sequence[str], given: str | None) -> str:
         return given
     found = [h for h in header if h.lower() == "smiles"]
     if not found:
-        raise InputError(path, f"no column named 'smiles'; name the SMILES column with --smiles-column "
+        raise InputError(path, f"no column named 'smiles'; rename the SMILES column 'smiles' or say which column holds the SMILES "
                                f"(columns: {', '.join(header) or 'none'})", 1)
     return found[0]
 
