@@ -7,18 +7,24 @@
 For each training size and input: ``hohenberg.volumetric.run.train_volumetric`` (the same code as
 ``hohenberg train volumetric``) with one architecture and budget for all (residual + SE, views
 ``--size``^3 at ``--spacing`` A with a random rotation and translation per sample and epoch, all
-13 targets, Adam, early stopping on the validation molecules, at most ``--epochs`` epochs (or ``--samples`` / N: the same number of training
-views per cell, hence the same compute) and
-``--max-time`` seconds each), tested on the same held-out molecules, next to (a) the per-element
-linear baseline fitted on the same training molecules.  Inputs: (b) ``density``, the stored SCF
-density; (c) ``promolecule``, superposed free-atom densities (geometry without the SCF).  (d) ``graph``, the graph
-model that ships (GIN on bonds with bond lengths and radial environments, atom-wise extensive
-readout; ``hohenberg.graph.run.train_graph_model``) on the same molecules and budget: the
-geometry-only model without a grid.  Training sets are nested (500 in 1,000 in ...).  With
-``--split FILE`` (the ordered id lists of ``tools/make_volumetric_subset.py``) every cell trains on
-the first N training ids, validates on the first ``--n-val`` and tests on the first ``--n-test``
-ids of that file, so cells of a store still being computed compare like with like.  A finished run (its model.json) is reused, so the script
-resumes.  Writes ``OUT/learning_curve.{json,csv,png}`` and prints a markdown table.
+13 targets, Adam, early stopping on the validation molecules, at most ``--epochs`` epochs, or
+``--samples`` / N epochs (the same number of training views per cell, hence the same compute),
+and at most ``--max-time`` seconds each), tested on the same held-out molecules, next to (a) the
+per-element linear baseline fitted on the same training molecules.  Inputs:
+
+* ``density``: the stored SCF density;
+* ``promolecule``: superposed free-atom densities (the geometry without the SCF);
+* ``hkmap``: the density a Hohenberg-Kohn map (``--hkmap DIR``) predicts from the promolecule,
+  the pipeline without SCF;
+* ``graph``: the graph model that ships (GIN on bonds with bond lengths and radial environments,
+  atom-wise extensive readout; ``hohenberg.graph.run.train_graph_model``) on the same molecules,
+  for the CPU time of the slowest 3D CNN cell of that size: the geometry-only model without a grid.
+
+Training sets are nested (500 in 1,000 in ...).  With ``--split FILE`` (the ordered id lists of
+``tools/make_volumetric_subset.py``) every cell trains on the first N training ids, validates on
+the first ``--n-val`` and tests on the first ``--n-test`` ids of that file, so cells of a store
+still being computed compare like with like.  A finished cell (its model.json) is reused, so the
+script resumes.  Writes ``OUT/learning_curve.{json,csv,png}`` and prints a markdown table.
 """
 
 from __future__ import annotations
@@ -58,15 +64,17 @@ def run(args) -> dict:
                 summary = train_graph_cell(table, split, sizes, args, budget, out,
                                            log=lambda s: print(f"[{inp} {n}] {s}", flush=True))
             else:
+                channel = "density" if inp == "hkmap" else inp  # hkmap: the density the map predicts
                 mcfg = VolumetricModelConfig(encoder=EncoderConfig(arch=args.arch),
-                                             view=ViewConfig(channels=(inp,), size=args.size, spacing=args.spacing,
+                                             view=ViewConfig(channels=(channel,), size=args.size, spacing=args.spacing,
                                                              orientation=args.orientation),
                                              targets=TARGETS, channels_last=True)
                 epochs = max(1, round(args.samples / n)) if args.samples else args.epochs
                 tcfg = TrainConfig(max_epochs=epochs, max_time_s=args.max_time, patience=10,
                                    batch_size=16, lr=1e-3, accelerator="cpu", seed=0)
                 cfg = VolumetricRunConfig(model=mcfg, train=tcfg, n_train=sizes[0], n_val=sizes[1], n_test=sizes[2],
-                                          split=str(split))
+                                          split=str(split),
+                                          density_from=f"hkmap:{args.hkmap}" if inp == "hkmap" else "store")
                 summary = train_volumetric(args.store, table, cfg, out, log=lambda s: print(f"[{inp} {n}] {s}", flush=True))
             results[f"{inp}-{n}"] = summary
             print(f"[{inp} {n}] done: {fit_of(summary)['epochs']} epochs", flush=True)
@@ -155,7 +163,8 @@ def _plot(rows, inputs, path: Path) -> None:
         n = [r["n_train"] for r in rs]
         ax.loglog(n, [r["baseline_mae"] for r in rs], "k--o", ms=3, label="per-element baseline")
         for i, c in zip(inputs, ("C0", "C1", "C2", "C3")):
-            label = "graph model (GIN)" if i == "graph" else f"3D CNN on {i}"
+            label = {"graph": "graph model (GIN)", "hkmap": "3D CNN on the HK map's density (no SCF)"}.get(
+                i, f"3D CNN on {i}")
             ax.loglog(n, [r[f"{i}_mae"] for r in rs], "-o", color=c, ms=3, label=label)
         ax.set_title(f"{t} ({rs[0]['unit']})", fontsize=9)
         ax.tick_params(labelsize=7)
@@ -187,6 +196,7 @@ def main() -> None:
     ap.add_argument("--split", type=Path, default=None, help="ordered id lists; cells take prefixes of them")
     ap.add_argument("--graph-cache", type=Path, default=None, help="graph cache folder of the table")
     ap.add_argument("--graph-epochs", type=int, default=300)
+    ap.add_argument("--hkmap", type=Path, default=None, help="Hohenberg-Kohn map directory for the 'hkmap' input")
     ap.add_argument("--out", type=Path, default=Path("runs/vol/lc"))
     args = ap.parse_args()
     payload = tabulate(run(args), args.out)

@@ -295,3 +295,32 @@ def _read_csv(path):
 
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+def test_the_no_scf_pipeline_reads_the_density_an_hk_map_predicts(store, qm9_table, tmp_path):
+    """molecule -> promolecule -> HK map -> density -> 3D CNN.  An untrained delta map returns the
+    promolecule (zero-initialised head), so the channel it feeds must equal the promolecule on the
+    store's own grid; training and evaluating through it give the same numbers."""
+    from hohenberg.hkmap.model import HKConfig, HKNet
+    from hohenberg.training.checkpoint import save_model_file
+    from hohenberg.volumetric.data import PredictedDensities
+
+    hk = HKNet(HKConfig(encoder=EncoderConfig(arch="residual", widths=(8, 16), stem_width=4),
+                        view=ViewConfig(channels=("promolecule",), size=20, spacing=STORE_SPACING)))
+    save_model_file(tmp_path / "hk" / "model.pt", "hkmap", hk.cfg.to_dict(), hk.state_dict(), {})
+    ids = StoreVolumes(store, need_density=False).ids[:3]
+    base = StoreVolumes(store, ids, qm9_table, ("homo_eV",), need_density=False)
+    pred = PredictedDensities(base, tmp_path / "hk", cache_dir=tmp_path / "cache")
+    for i in range(3):
+        item = pred[i]
+        rec = base.reader.record(ids[i], {"grid_origin", "grid_axes"})
+        grid = Grid(rec["grid_origin"], rec["grid_axes"], (20, 20, 20))
+        pro = promolecule_density(item["numbers"].numpy(), item["positions"].numpy(), grid, "hf/sto-3g")
+        got = item["density"].numpy()
+        assert got.shape == pro.shape and np.abs(got - pro).sum() < 2e-3 * np.abs(pro).sum()
+    assert len(list((tmp_path / "cache").glob("hkmap-*/*.npy"))) == 3  # made once, then read back
+    cfg = _run_cfg(False, epochs=1, n_train=40, n_val=10, n_test=12, density_from=f"hkmap:{tmp_path / 'hk'}")
+    s = train_volumetric(store, qm9_table, cfg, tmp_path / "m")
+    assert s["provenance"]["density_from"].startswith("hkmap:")
+    again = evaluate_volumetric(tmp_path / "m", store, qm9_table, "test")
+    assert again["test_errors"]["homo_eV"]["mae_meV"] == pytest.approx(s["test_errors"]["homo_eV"]["mae_meV"], rel=1e-6)

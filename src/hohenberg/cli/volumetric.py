@@ -68,6 +68,9 @@ def train_volumetric(
     precision: Annotated[str, typer.Option(help="32-true | bf16-mixed | 16-mixed (GPU).")] = "32-true",
     checkpointing: Annotated[bool, typer.Option("--checkpointing", help="Gradient checkpointing per stage.")] = False,
     channels_last: Annotated[bool, typer.Option("--channels-last", help="Channels-last 3D memory format.")] = False,
+    density_from: Annotated[str, typer.Option("--density-from", help="The density channel: 'store' (the SCF "
+                                                                    "density) | 'hkmap' (predicted by the shipped "
+                                                                    "Hohenberg-Kohn map, no SCF) | 'hkmap:MODEL_DIR'.")] = "store",
     augment: Annotated[bool, typer.Option(help="Random rotation + translation per sample and epoch.")] = _RUN.augment,
     tta: Annotated[int, typer.Option(help="Test time: average over this many random rotations.")] = _RUN.tta,
     workers: Annotated[int, typer.Option(help="DataLoader worker processes (augmentation runs there).")] = 0,
@@ -127,7 +130,8 @@ def train_volumetric(
         raise InputError(table_path, f"table has no column(s) {', '.join(missing)}")
     resolve_kind(table, split)
     cfg = VolumetricRunConfig(model=mcfg, train=tcfg, n_train=n_train, n_val=n_val, n_test=n_test,
-                              split_seed=split_seed, split=split, augment=augment, tta=tta, max_memory=max_memory)
+                              split_seed=split_seed, split=split, augment=augment, tta=tta, max_memory=max_memory,
+                              density_from=_density_from(density_from))
     log = (lambda s: None) if json_out else (lambda s: console.print(s, highlight=False))
     summary = run(None if from_atoms else store, table, cfg, out, resume=not fresh, log=log)
     if not summary:  # a DDP worker rank: rank 0 reports
@@ -137,6 +141,16 @@ def train_volumetric(
         return
     _print_comparison(summary)
     console.print(f"wrote {out}/model.json, parity.png, learning_curve.png")
+
+
+def _density_from(value: str) -> str:
+    if value == "store" or (value.startswith("hkmap:") and len(value) > 6):
+        return value
+    if value == "hkmap":
+        from hohenberg.pretrained import grid_model_dir
+
+        return f"hkmap:{grid_model_dir('hkmap')}"
+    raise InputError(None, f"--density-from must be store, hkmap or hkmap:MODEL_DIR, not {value!r}")
 
 
 def _print_comparison(summary: dict) -> None:

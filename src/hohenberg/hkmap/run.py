@@ -353,6 +353,7 @@ def box_for(cfg: HKConfig, positions: np.ndarray, name: str = "the molecule") ->
     return replace(cfg, view=replace(cfg.view, size=size))
 
 
+@torch.no_grad()
 def predict_density(model: HKNet, numbers: np.ndarray, positions: np.ndarray, symmetries: int = 1,
                     name: str = "the molecule"):
     """The predicted density of one molecule on its output grid (a :class:`Grid` centred on the

@@ -159,6 +159,63 @@ class StoreVolumes(Dataset):
         return pro
 
 
+class PredictedDensities(Dataset):
+    """:class:`StoreVolumes` items whose ``density`` is the one a Hohenberg-Kohn map predicts from
+    the promolecule (no SCF): the seed's pipeline molecule -> promolecule -> HK map -> density ->
+    3D CNN, trained and tested like the SCF density.
+
+    The map predicts on the box the store used (same centre, size and spacing: both come from
+    :func:`hohenberg.grids.grid_for`), so the prediction takes the stored density's place exactly.
+    Each prediction is made once and kept in ``cache_dir/hkmap-SHA/ID.npy`` (float16, atomic
+    writes), keyed by the map's weights, so another map never reads these."""
+
+    def __init__(self, base: StoreVolumes, hkmap_dir: str | Path, cache_dir: str | Path | None = None):
+        from hohenberg.graph.predictor import sha256_of
+
+        self.base, self.hkmap_dir = base, Path(hkmap_dir)
+        self.ids = base.ids
+        digest = sha256_of(self.hkmap_dir / "model.pt")[:12]
+        root = Path(cache_dir) if cache_dir is not None else Path(base.reader.root) / ".cache"
+        self.cache = root / f"hkmap-{digest}"
+        self._model = None  # loaded on first use (in each loader worker)
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.base.y
+
+    def __getitem__(self, i: int) -> dict:
+        item = self.base[i]
+        path = self.cache / f"{item['id']}.npy"
+        if path.exists():
+            rho = np.load(path)
+        else:
+            rho = self._predict(item)
+            from hohenberg.fileio import atomic_open
+
+            self.cache.mkdir(parents=True, exist_ok=True)
+            with atomic_open(path, "wb") as fh:
+                np.save(fh, rho)
+        item["density"] = torch.from_numpy(rho.astype(np.float32))
+        return item
+
+    def _predict(self, item: dict) -> np.ndarray:
+        from hohenberg.hkmap.run import load_hkmap, predict_density
+
+        if self._model is None:
+            self._model = load_hkmap(self.hkmap_dir)[0]
+        grid, rho = predict_density(self._model, item["numbers"].numpy(), item["positions"].numpy(), name=item["id"])
+        n = int(self.base.reader.config["size"])
+        center = grid.origin + float(grid.axes[0, 0]) * (grid.shape[0] - 1) / 2
+        if grid.shape != (n, n, n) or abs(float(grid.axes[0, 0]) - item["spacing"]) > 1e-9 \
+                or not np.allclose(center, item["center"].numpy(), atol=1e-6):
+            raise HohenbergError(f"{self.hkmap_dir}: the map's box ({grid.shape[0]}^3 at {float(grid.axes[0, 0]):g} A) "
+                                 f"is not the store's ({n}^3 at {item['spacing']:g} A) for {item['id']}")
+        return rho.astype(np.float16)
+
+
 class TableVolumes(Dataset):
     """Items for channels made from the atoms alone (``promolecule``, ``potential``): no store.
 

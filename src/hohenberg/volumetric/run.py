@@ -35,7 +35,7 @@ from hohenberg.models.metrics import error_summary, report_unit, target_label
 from hohenberg.training.checkpoint import load_model_dir, save_model_file
 from hohenberg.training.lightning_module import OptimConfig, RegressionTask
 from hohenberg.training.trainer import TrainConfig, fit
-from hohenberg.volumetric.data import StoreVolumes, TableVolumes, ViewCollate
+from hohenberg.volumetric.data import PredictedDensities, StoreVolumes, TableVolumes, ViewCollate
 from hohenberg.volumetric.memory import parse_bytes, peak_memory_bytes, plan_batch_size
 from hohenberg.volumetric.models import VolumetricModelConfig, VolumetricRegressor, build_model
 
@@ -56,6 +56,7 @@ class VolumetricRunConfig:
     tta: int = 1  # test time: average over this many random rotations (1: the stored orientation)
     max_memory: str | None = None  # e.g. "4G": pick the batch size that fits (overrides batch_size)
     cache_dir: str | None = None  # promolecule grids; default: STORE/.cache/promolecule
+    density_from: str = "store"  # "store" (the SCF density) | "hkmap:DIR" (predicted by a Hohenberg-Kohn map)
 
 
 def split_ids(store_ids: Sequence[str], table, cfg: VolumetricRunConfig) -> dict[str, list[str]]:
@@ -88,11 +89,20 @@ def source_of(store, table, mcfg: VolumetricModelConfig) -> tuple[list[str], dic
                                          "spacing": mcfg.view.spacing}
 
 
-def make_dataset(store, ids, table, model_cfg: VolumetricModelConfig, cache_dir=None) -> StoreVolumes | TableVolumes:
-    """Items of ``ids``: from the store, or (``store`` None) rendered from the table's atoms."""
+def make_dataset(store, ids, table, model_cfg: VolumetricModelConfig, cache_dir=None,
+                 density_from: str = "store") -> StoreVolumes | TableVolumes | PredictedDensities:
+    """Items of ``ids``: from the store, or (``store`` None) rendered from the table's atoms; with
+    ``density_from="hkmap:DIR"`` the density channel is that map's prediction, not the SCF's."""
     channels = model_cfg.view.channels
     if store is None:
         return TableVolumes(table, ids, model_cfg.targets)
+    if density_from != "store" and "density" in channels:
+        if not density_from.startswith("hkmap:"):
+            raise HohenbergError(f"density_from must be 'store' or 'hkmap:MODEL_DIR', not {density_from!r}")
+        level = model_cfg.view.promolecule_level if "promolecule" in channels else None
+        base = StoreVolumes(store, ids, table, model_cfg.targets, need_density=False, promolecule_level=level,
+                            cache_dir=cache_dir)
+        return PredictedDensities(base, density_from.split(":", 1)[1])
     level = model_cfg.view.promolecule_level if "promolecule" in channels else None
     return StoreVolumes(store, ids, table, model_cfg.targets, need_density="density" in channels,
                         promolecule_level=level, cache_dir=cache_dir)
@@ -115,7 +125,7 @@ def train_volumetric(store: str | Path | None, table, cfg: VolumetricRunConfig, 
     held, store_config = source_of(store, table, mcfg)
     ids = split_ids(held, table, cfg)
     write_split_ids(out, ids, resolve_kind(table, cfg.split), cfg.split_seed)
-    data = {k: make_dataset(store, v, table, mcfg, cfg.cache_dir) for k, v in ids.items()}
+    data = {k: make_dataset(store, v, table, mcfg, cfg.cache_dir, cfg.density_from) for k, v in ids.items()}
     torch.manual_seed(tcfg.seed)
     model = build_model(mcfg)
     z, b = _numbers(table, ids["train"])
@@ -151,7 +161,7 @@ def train_volumetric(store: str | Path | None, table, cfg: VolumetricRunConfig, 
                   "table_meta": dict(table.meta),
                   "split": resolve_kind(table, cfg.split), "split_seed": cfg.split_seed,
                   "split_sizes": {k: len(v) for k, v in ids.items()},
-                  "train_config": tcfg.to_dict(), "augment": cfg.augment}
+                  "train_config": tcfg.to_dict(), "augment": cfg.augment, "density_from": cfg.density_from}
     fit_info = {"epochs": res.epochs, "wall_s": round(res.wall_s, 1), "best_val_loss": res.best_val_loss,
                 "train_molecules_per_s": round(res.train_molecules_per_s, 2), "stopped_early": res.stopped_early,
                 "batch_size": batch_size, **peak_memory_bytes(_device_of(tcfg))}
@@ -274,7 +284,7 @@ def evaluate_volumetric(model_dir: str | Path, store: str | Path | None, table, 
             cfg = VolumetricRunConfig(n_train=sizes.get("train"), n_val=sizes.get("val"), n_test=sizes.get("test"),
                                       split_seed=int(prov.get("split_seed", 0)), split=prov.get("split", "auto"))
             ids = split_ids(held, table, cfg)[split]
-    ds = make_dataset(store, ids, table, model.cfg)
+    ds = make_dataset(store, ids, table, model.cfg, density_from=prov.get("density_from", "store"))
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
     summary = evaluate_model(model, ds, tta, Path(out) if out is not None else None)
