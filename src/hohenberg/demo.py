@@ -17,7 +17,7 @@ from hohenberg.datasets.statistics import target_statistics
 from hohenberg.fileio import atomic_write
 from hohenberg.models.metrics import report_unit, target_label
 from hohenberg.molecules.table import MoleculeTable
-from hohenberg.reports.parity import parity_grid
+from hohenberg.reports.figures import parity_grid
 from hohenberg.training.baseline import run_baseline
 
 

@@ -54,7 +54,7 @@ def baseline(
     result = run_baseline(table, names, seed=seed, n_train=n_train, split=split)
     payload = result.to_json()
     if out is not None:
-        from hohenberg.reports.parity import parity_grid
+        from hohenberg.reports.figures import parity_grid
 
         from hohenberg.datasets.splits import write_split_ids
 

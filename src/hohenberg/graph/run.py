@@ -227,7 +227,7 @@ def write_predictions(path: Path, ids: Sequence[str], targets: Sequence[str], pr
 
 
 def _figures(out: Path, mcfg: GraphModelConfig, pred: dict, y: np.ndarray, n_members: int) -> None:
-    from hohenberg.reports.parity import parity_grid
+    from hohenberg.reports.figures import parity_grid
     from hohenberg.training.curves import learning_curves
 
     panels = {}

@@ -54,7 +54,7 @@ def grouped_adsorption_errors(df: pd.DataFrame, config: GroupedAdsorptionConfig 
         for name in config.models:
             p = grouped_cv_predict(make_model(name), X, y, groups, config.n_splits)
             e = summarize_errors(y, p)
-            rows.append({"adsorbate": ads, "model": name, "mae_eV": e["mae"], "rmse_eV": e["rmse"], "r2": e["r2"], "n": e["n"]})
+            rows.append({"adsorbate": ads, "model": name, **e})
             preds.append(pd.DataFrame({"adsorbate": ads, "model": name, "material": groups, "y_true_eV": y, "y_pred_eV": p}))
     return pd.DataFrame(rows), pd.concat(preds, ignore_index=True)
 

@@ -48,10 +48,10 @@ def bandgap_regression(df: pd.DataFrame, config: BandgapConfig = BandgapConfig()
         "model": config.model,
         "n": len(y),
         "n_chem_systems": int(len(set(g))),
-        "mae_eV": e["mae"],
-        "rmse_eV": e["rmse"],
+        "mae_eV": e["mae_eV"],
+        "rmse_eV": e["rmse_eV"],
         "r2": e["r2"],
-        "mean_predictor_mae_eV": b["mae"],
+        "mean_predictor_mae_eV": b["mae_eV"],
     }
     return summary, pd.DataFrame({"composition": df["composition"], "y_true_eV": y, "y_pred_eV": pred})
 

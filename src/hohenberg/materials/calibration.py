@@ -12,6 +12,7 @@ from hohenberg.materials.adsorption import adsorption_design
 from hohenberg.materials.dband import BEST_SIX, overlayer_design
 from hohenberg.materials.datasets import load_adsorption, load_overlayer
 from hohenberg.materials.models import make_model
+from hohenberg.materials.protocols import summarize_errors
 from hohenberg.materials.uncertainty import ConformalRegressor, conformal_coverage, coverage, predict_mean_std
 
 
@@ -39,7 +40,7 @@ def coverage_study(dataset: str = "dband", model: str = "gpr", repeats: int = 5,
     """Pooled held-out coverage of mu +- z sigma (raw) and of the conformal intervals
     (``method`` 'cv': 5-fold out-of-fold calibration; 'split': 25 % kept back; whole materials
     held out for adsorption), plus mean std and RMSE (eV) of the raw model."""
-    raw, conf, sds, errs = [], [], [], []
+    raw, conf, sds, truth, preds = [], [], [], [], []
     for Xtr, ytr, Xte, yte, gtr in _tasks(dataset, repeats, seed):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -50,7 +51,8 @@ def coverage_study(dataset: str = "dband", model: str = "gpr", repeats: int = 5,
         mu_c, sd_c = predict_mean_std(c.estimator_, Xte)
         conf.append(conformal_coverage(yte, mu_c, sd_c, c.calibration_scale_))
         sds.append(sd)
-        errs.append(mu - yte)
+        truth.append(yte)
+        preds.append(mu)
     mean = lambda rows, k: float(np.mean([r[k] for r in rows]))  # noqa: E731
     return {
         "dataset": dataset,
@@ -62,5 +64,5 @@ def coverage_study(dataset: str = "dband", model: str = "gpr", repeats: int = 5,
         "conformal_coverage_68": mean(conf, "conformal_coverage_68"),
         "conformal_coverage_95": mean(conf, "conformal_coverage_95"),
         "mean_std_eV": float(np.mean(np.concatenate(sds))),
-        "rmse_eV": float(np.sqrt(np.mean(np.concatenate(errs) ** 2))),
+        "rmse_eV": summarize_errors(np.concatenate(truth), np.concatenate(preds))["rmse_eV"],
     }

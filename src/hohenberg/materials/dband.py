@@ -86,14 +86,14 @@ def lomo(model: str = "gbr", target: str = "absolute", descriptors: Sequence[str
     pred = leave_one_metal_out(make_model(model), X, y, df["host"], df["guest"], grid)
     e = summarize_errors(pred["y_true_eV"], pred["y_pred_eV"])
     per_metal = pred.groupby("held_out").apply(
-        lambda g: float(np.sqrt(np.mean((g.y_pred_eV - g.y_true_eV) ** 2))), include_groups=False
+        lambda g: summarize_errors(g.y_true_eV, g.y_pred_eV)["rmse_eV"], include_groups=False
     )
     summary = {
         "model": model,
         "target": target,
         "nested_search": bool(grid),
-        "rmse_eV": e["rmse"],
-        "mae_eV": e["mae"],
+        "rmse_eV": e["rmse_eV"],
+        "mae_eV": e["mae_eV"],
         "r2": e["r2"],
         "per_metal_rmse_eV": per_metal.round(4).to_dict(),
     }

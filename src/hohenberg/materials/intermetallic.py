@@ -88,8 +88,8 @@ def intermetallic_learning_curve(df: pd.DataFrame, sizes: Sequence[int], model: 
             est = make_model(model).fit(X[sub], y[sub])
             e = summarize_errors(y[test], est.predict(X[test]))
             base = summarize_errors(y[test], np.full(len(test), y[sub].mean()))
-            rows.append({"repeat": rep, "n_train": len(sub), "rmse_eV": e["rmse"], "mae_eV": e["mae"], "r2": e["r2"],
-                         "mean_predictor_rmse_eV": base["rmse"]})
+            rows.append({"repeat": rep, "n_train": len(sub), "rmse_eV": e["rmse_eV"], "mae_eV": e["mae_eV"], "r2": e["r2"],
+                         "mean_predictor_rmse_eV": base["rmse_eV"]})
     out = pd.DataFrame(rows)
     return out.groupby("n_train", as_index=False).agg(
         rmse_mean_eV=("rmse_eV", "mean"), rmse_std_eV=("rmse_eV", "std"), mae_mean_eV=("mae_eV", "mean"),

@@ -18,12 +18,25 @@ def target_label(target: str) -> str:
     return target.rsplit("_", 1)[0] if "_" in target else target
 
 
-def error_summary(target: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """MAE and RMSE in the report unit, with the unit in the keys (``mae_meV``); molecules without
-    a reference value (NaN) are not counted."""
-    unit, factor = report_unit(target)
+def regression_errors(y_true, y_pred, unit: str, factor: float = 1.0, r2: bool = False) -> dict[str, float]:
+    """MAE and RMSE of ``y_pred`` (times ``factor``, into ``unit``) with the unit in the keys
+    (``mae_eV``, ``rmse_eV``), R^2 with ``r2`` (NaN when the reference does not vary), and the
+    count ``n``.  Rows without a reference value (NaN) are not counted."""
     y_true = np.asarray(y_true, dtype=np.float64)
     known = np.isfinite(y_true)
-    err = (np.asarray(y_pred, dtype=np.float64)[known] - y_true[known]) * factor
-    return {f"mae_{unit}": float(np.mean(np.abs(err))), f"rmse_{unit}": float(np.sqrt(np.mean(err**2))),
-            "n": int(len(err))}
+    y_true = y_true[known]
+    residual = np.asarray(y_pred, dtype=np.float64)[known] - y_true
+    err = residual * factor
+    out = {f"mae_{unit}": float(np.mean(np.abs(err))), f"rmse_{unit}": float(np.sqrt(np.mean(err**2)))}
+    if r2:
+        ss = ((y_true - y_true.mean()) ** 2).sum()
+        out["r2"] = float(1 - (residual**2).sum() / ss) if ss > 0 else float("nan")
+    out["n"] = int(len(err))
+    return out
+
+
+def error_summary(target: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """MAE and RMSE of ``target`` in its report unit, with the unit in the keys (``mae_meV``);
+    molecules without a reference value (NaN) are not counted."""
+    unit, factor = report_unit(target)
+    return regression_errors(y_true, y_pred, unit, factor)
