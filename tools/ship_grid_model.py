@@ -26,10 +26,16 @@ def main() -> None:
     ap.add_argument("--hardware", required=True)
     ap.add_argument("--command", required=True, help="the command that trained the model")
     ap.add_argument("--purpose", required=True, help="one paragraph: what the model does and how well")
+    ap.add_argument("--table", type=Path, default=None, help="the targets' table: writes a test slice (3D CNNs)")
     args = ap.parse_args()
     dest = Path(__file__).resolve().parents[1] / "src" / "hohenberg" / "data" / SHIPPED_GRID[args.name]
+    table = None
+    if args.table is not None:
+        from hohenberg.molecules.table import MoleculeTable
+
+        table = MoleculeTable.load(args.table)
     card = package_grid_model(args.model_dir, dest, name=args.name, command=args.command, hardware=args.hardware,
-                              budget=args.budget, purpose=args.purpose)
+                              budget=args.budget, purpose=args.purpose, table=table)
     print(json.dumps({"dest": str(dest), "sha256": card["sha256"], "metrics": list(card["metrics"])}, indent=1))
 
 

@@ -24,8 +24,12 @@ METRIC_KEYS = ("n_test", "test_errors", "baseline_test_errors", "test", "promole
 
 
 def package_grid_model(model_dir: str | Path, dest: str | Path, *, name: str, command: str, hardware: str,
-                       budget: str, purpose: str) -> dict:
-    """Copy ``model_dir``'s weights and split to ``dest`` and write its cards; returns the card."""
+                       budget: str, purpose: str, table=None, slice_size: int = 100) -> dict:
+    """Copy ``model_dir``'s weights and split to ``dest`` and write its cards; returns the card.
+
+    For a property model and the ``table`` with its targets, the first ``slice_size`` test
+    molecules are written beside it (``test_slice.npz``) with the model's MAE on them through the
+    prediction path (molecules in, views rendered on the spot), so that a test can recompute it."""
     from hohenberg.graph.predictor import sha256_of
     from hohenberg.training.checkpoint import load_model_file
 
@@ -45,9 +49,27 @@ def package_grid_model(model_dir: str | Path, dest: str | Path, *, name: str, co
             "metrics": {k: summary[k] for k in METRIC_KEYS if k in summary},
             "fit": summary.get("fit", {}), "budget": budget, "hardware": hardware, "command": command,
             "sha256": {"model.pt": sha256_of(dest / "model.pt")}}
+    if table is not None and saved.kind == "volumetric":
+        card["test_slice"] = _test_slice(dest, table, slice_size)
     atomic_write(dest / CARD, json.dumps(card, indent=2))
     atomic_write(dest / "MODEL_CARD.md", model_card_markdown(card))
     return card
+
+
+def _test_slice(dest: Path, table, n: int) -> dict:
+    import numpy as np
+
+    from hohenberg.molecules.table import MoleculeTable
+    from hohenberg.volumetric.predict import predict_volumetric
+
+    ids = json.loads((dest / "split.json").read_text())["test"][:n]
+    table.take(table.index_of(ids)).save(dest / "test_slice.npz")
+    sub = MoleculeTable.load(dest / "test_slice.npz")  # exactly what a test reads back
+    pred = predict_volumetric(dest, list(sub))
+    mae = {t: float(np.mean(np.abs(pred["mean"][:, j] - np.asarray(sub.properties[t], float))))
+           for j, t in enumerate(pred["targets"])}
+    return {"file": "test_slice.npz", "molecules": len(ids), "rows": "the first molecules of the test split",
+            "mae_target_unit": mae}
 
 
 def model_card_markdown(card: dict) -> str:
