@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import sys
 import warnings
 from pathlib import Path
@@ -79,7 +80,10 @@ MESSAGE_CAP = 500  # characters: an error names what is wrong; it never echoes a
 def one_line(text: str, cap: int = MESSAGE_CAP) -> str:
     """``text`` on one line, cut to ``cap`` characters (a 200 MB input line stays out of the terminal)."""
     text = " ".join(str(text).split())
-    return text if len(text) <= cap else text[: cap - 20] + f" ... ({len(text) - cap + 20} more characters)"
+    if len(text) <= cap:
+        return text
+    suffix = f" ... ({len(text)} characters in all)"
+    return text[: cap - len(suffix)] + suffix
 
 
 def _os_message(exc: OSError) -> str:
@@ -109,6 +113,12 @@ def main() -> None:
         sys.exit(2)
     except OSError as exc:  # permissions, a folder where a file is expected, disk full: the user's to fix
         err_console.print(f"[bold red]error:[/] {escape(one_line(_os_message(exc)))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except pickle.UnpicklingError as exc:  # torch.load(weights_only=True) refused a file holding Python objects
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        text = ("a file holds pickled Python objects, which are not loaded (they could run code); "
+                f"it is not one Hohenberg wrote: {first}")
+        err_console.print(f"[bold red]error:[/] {escape(one_line(text))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]: completed outputs are kept; run again to resume")

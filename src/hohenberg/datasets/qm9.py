@@ -120,6 +120,8 @@ def detect_source(path: str | Path | None) -> Source:
     raise InputError(p, "not a QM9 source: expected a .whl, a .tar.bz2 or a directory")
 
 
+MAX_XYZ_BYTES = 2**20  # a QM9 xyz file (29 atoms at most, frequencies, SMILES, InChI) is under 4 kB
+
 _FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:(?:[eE]|\*\^)[-+]?\d+)?")
 _SYMBOL = re.compile(r"[A-Z][a-z]?")
 _CSV_SCALARS = (
@@ -194,6 +196,9 @@ def iter_records(source: Source) -> Iterator[QM9Record]:
                     yield from _iter_csv(io.TextIOWrapper(raw, newline=""), f"{source.path}!{name}")
     elif source.kind == "xyz-dir":
         for path in sorted(Path(source.path).glob("dsgdb9nsd_*.xyz")):
+            if path.stat().st_size > MAX_XYZ_BYTES:
+                raise InputError(path, f"{path.stat().st_size} bytes; a QM9 xyz file is a few kilobytes "
+                                       f"(limit {MAX_XYZ_BYTES})")
             yield parse_qm9_xyz(path.read_text(errors="replace"), path)
     elif source.kind == "tarball":
         yield from _iter_tarball(Path(source.path))
@@ -212,8 +217,11 @@ def _iter_tarball(path: Path) -> Iterator[QM9Record]:
                 base = member.name.rsplit("/", 1)[-1]
                 if not member.isfile() or not re.fullmatch(r"dsgdb9nsd_\d+\.xyz", base):
                     continue
+                if member.size > MAX_XYZ_BYTES:  # read into memory whole: a hostile archive could hold gigabytes
+                    raise InputError(path, f"member {member.name[:100]} is {member.size} bytes; a QM9 xyz file is a "
+                                           f"few kilobytes (limit {MAX_XYZ_BYTES})")
                 fh = tf.extractfile(member)
-                text = fh.read().decode("utf-8", errors="replace")
+                text = fh.read(MAX_XYZ_BYTES + 1).decode("utf-8", errors="replace")
                 yield parse_qm9_xyz(text, f"{path}!{member.name}")
         except (tarfile.TarError, EOFError, OSError) as exc:
             raise InputError(path, f"archive is truncated or corrupt ({exc})") from None

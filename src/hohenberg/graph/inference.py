@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from hohenberg.graph.models import GraphModelConfig, build_model
-from hohenberg.training.checkpoint import load_model_file
+from hohenberg.training.checkpoint import load_model_file, load_weights, member_files
 
 
 def views_needed(cfg: GraphModelConfig) -> tuple[str, ...]:
@@ -52,9 +52,7 @@ def load_members(model_dir: str | Path) -> tuple[GraphModelConfig, list[torch.nn
     from hohenberg.errors import InputError
 
     model_dir = Path(model_dir)
-    files = sorted(model_dir.glob("member_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
-    if not files:
-        raise InputError(model_dir, "no member_*.pt model files (train with `hohenberg train graph`)")
+    files = member_files(model_dir, "hohenberg train graph")
     members, provs, cfg = [], [], None
     for f in files:
         saved = load_model_file(f)
@@ -64,8 +62,7 @@ def load_members(model_dir: str | Path) -> tuple[GraphModelConfig, list[torch.nn
             cfg = GraphModelConfig.from_dict(saved.config)
         except (TypeError, ValueError) as exc:  # a file from another version, or edited by hand
             raise InputError(f, f"not a graph model this version reads ({exc})") from None
-        model = build_model(cfg)
-        model.load_state_dict(saved.state_dict)
+        model = load_weights(build_model(cfg), saved, f)
         members.append(model.eval())
         provs.append(saved.provenance)
     return cfg, members, provs

@@ -48,12 +48,12 @@ def package_model(model_dir: str | Path, table: MoleculeTable, dest: str | Path,
                   slice_path: str | Path | None = None, slice_size: int = 200, log=lambda s: None) -> dict:
     """Measure, calibrate and copy the model in ``model_dir`` to ``dest`` (see module docstring)."""
     from hohenberg.graph.inference import predict_ensemble, views_needed
-    from hohenberg.training.checkpoint import load_model_file
+    from hohenberg.training.checkpoint import load_model_file, member_files
 
     model_dir, dest = Path(model_dir), Path(dest)
     predictor = EnsemblePredictor.load(model_dir, verify=False)
     cfg, targets = predictor.config, predictor.targets
-    files = sorted(model_dir.glob("member_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
+    files = member_files(model_dir, "hohenberg train graph")
     provs = [load_model_file(f).provenance for f in files]
     rows, graphs = _rows_and_graphs(table, provs[0], cfg.cutoff, cache_dir)
 

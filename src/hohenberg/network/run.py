@@ -28,7 +28,7 @@ from hohenberg.molecules.table import MoleculeTable
 from hohenberg.network.build import NetworkData
 from hohenberg.network.pairs import (PAIR_MODELS, MoleculeCollate, PairCollate, build_pair_model, element_counts,
                                      pair_model_config)
-from hohenberg.training.checkpoint import load_model_file, save_model_file
+from hohenberg.training.checkpoint import load_model_file, load_weights, member_files, save_model_file
 from hohenberg.training.trainer import TrainConfig
 
 MODEL_FILE = "model.json"
@@ -303,24 +303,24 @@ def model_kind(model_dir: str | Path) -> str | None:
 
 def load_members(model_dir: str | Path, kind: str):
     model_dir = Path(model_dir)
-    files = sorted(model_dir.glob("member_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
-    if not files:
-        raise InputError(model_dir, f"no member_*.pt model files (train with `hohenberg train {kind}`)")
+    files = member_files(model_dir, f"hohenberg train {kind}")
     members, cfg, extra = [], None, None
     for f in files:
         saved = load_model_file(f)
         if saved.kind != kind:
             raise InputError(f, f"a {saved.kind!r} model, not a {kind!r} one")
-        cfg = GraphModelConfig.from_dict(saved.config["graph"])
-        extra = saved.config
-        if kind == "pairs":
-            model = build_pair_model(saved.config["pair_model"], cfg)
-        else:
-            from hohenberg.network.gognn import NetworkModel
+        try:
+            cfg = GraphModelConfig.from_dict(saved.config["graph"])
+            if kind == "pairs":
+                model = build_pair_model(saved.config["pair_model"], cfg)
+            else:
+                from hohenberg.network.gognn import NetworkModel
 
-            model = NetworkModel(cfg)
-        model.load_state_dict(saved.state_dict)
-        members.append(model.eval())
+                model = NetworkModel(cfg)
+        except (KeyError, TypeError, ValueError) as exc:  # a file from another version, or edited by hand
+            raise InputError(f, f"not a {kind} model this version reads ({type(exc).__name__}: {exc})") from None
+        extra = saved.config
+        members.append(load_weights(model, saved, f).eval())
     return cfg, members, extra
 
 

@@ -50,13 +50,45 @@ def load_model_file(path: str | Path) -> SavedModel:
     try:
         payload = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as exc:  # pickle errors, truncated files, non-allowed globals
-        raise InputError(path, f"not a Hohenberg model file ({type(exc).__name__}: {exc})") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise InputError(path, f"not a Hohenberg model file ({type(exc).__name__}: {first[:200]})") from None
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise InputError(path, "not a Hohenberg model file")
     if payload.get("format_version", 0) > MODEL_FORMAT_VERSION:
         raise InputError(path, f"model format {payload['format_version']} is newer than this Hohenberg reads")
-    return SavedModel(payload["kind"], json.loads(payload["config"]), payload["state_dict"],
-                      json.loads(payload["provenance"]), json.loads(payload["metrics"]))
+    try:
+        texts = {k: json.loads(payload[k]) for k in ("config", "provenance", "metrics")}
+        kind, state = str(payload["kind"]), payload["state_dict"]
+    except (KeyError, TypeError, ValueError) as exc:  # edited by hand or damaged
+        raise InputError(path, f"damaged Hohenberg model file ({type(exc).__name__}: {exc})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise InputError(path, "damaged Hohenberg model file (weights are not tensors)")
+    return SavedModel(kind, texts["config"], state, texts["provenance"], texts["metrics"])
+
+
+def member_files(model_dir: str | Path, trained_by: str) -> list[Path]:
+    """``MODEL_DIR/member_<k>.pt`` in the order of k.  Another ``member_*.pt`` name (a copy, a
+    renamed file) is refused: which weights the ensemble holds must never be a guess."""
+    model_dir = Path(model_dir)
+    files = list(model_dir.glob("member_*.pt"))
+    stray = [f.name for f in files if not f.stem[len("member_"):].isdigit()]
+    if stray:
+        raise InputError(model_dir / stray[0], "not a member file name (member_<k>.pt, k = 0, 1, ...): move it out "
+                                               "of the model directory")
+    if not files:
+        raise InputError(model_dir, f"no member_*.pt model files (train with `{trained_by}`)")
+    return sorted(files, key=lambda p: int(p.stem[len("member_"):]))
+
+
+def load_weights(model: torch.nn.Module, saved: SavedModel, path: str | Path) -> torch.nn.Module:
+    """``model`` with the saved weights; weights that do not fit its configuration are an error
+    naming the file (a damaged or hand-edited model file), not a traceback."""
+    try:
+        model.load_state_dict(saved.state_dict)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
+        raise InputError(path, f"weights do not fit the model's configuration ({first})") from None
+    return model
 
 
 def load_model_dir(model_dir: str | Path, kind: str, trained_by: str) -> SavedModel:
