@@ -53,6 +53,8 @@ def run(args) -> dict:
     results = {}
     for n in [int(s) for s in args.sizes.split(",")]:
         split = prefix_split(args.split, n, args.n_val, args.n_test, args.out / "splits") if args.split else "auto"
+        if args.split and any(i != "graph" for i in args.inputs.split(",")):
+            require_stored(args.store, split)
         sizes = (None, None, None) if args.split else (n, args.n_val, args.n_test)
         for inp in args.inputs.split(","):
             out = args.out / f"{inp}-{n}"
@@ -92,6 +94,19 @@ def prefix_split(path: Path, n_train: int, n_val: int, n_test: int, out_dir: Pat
     out = out_dir / f"split-{n_train}.json"
     out.write_text(json.dumps({"kind": f"prefix of {path}", **{p: data[p][:n] for p, n in parts.items()}}))
     return out
+
+
+def require_stored(store: Path, split: Path) -> None:
+    """Every id of the cell's split is in the store (a store still being computed would otherwise
+    give a smaller training set than the cell's name says)."""
+    from hohenberg.store.reader import StoreReader
+
+    reader = StoreReader(store)
+    ids = json.loads(Path(split).read_text())
+    missing = [i for part in ("train", "val", "test") for i in ids[part] if i not in reader]
+    if missing:
+        raise SystemExit(f"{store} does not hold {len(missing)} molecules of {split} yet (e.g. {missing[0]}); "
+                         "let `hohenberg qc batch` reach them first")
 
 
 def train_graph_cell(table, split, sizes, args, max_time: float, out: Path, log) -> dict:
