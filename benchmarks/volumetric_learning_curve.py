@@ -62,7 +62,7 @@ def run(args) -> dict:
                 summary = json.loads((out / "model.json").read_text())
             elif inp == "graph":  # the same CPU time as the slowest 3D CNN cell of this size
                 walls = [fit_of(results[k])["wall_s"] for k in results if k.endswith(f"-{n}") and "graph" not in k]
-                budget = min([args.max_time, *walls])
+                budget = min(args.max_time, max(walls)) if walls else args.max_time
                 summary = train_graph_cell(table, split, sizes, args, budget, out,
                                            log=lambda s: print(f"[{inp} {n}] {s}", flush=True))
             else:
@@ -125,9 +125,11 @@ def train_graph_cell(table, split, sizes, args, max_time: float, out: Path, log)
 
 
 def fit_of(summary: dict) -> dict:
-    """Epochs, wall time and throughput of a cell (a graph model directory keeps one per member)."""
+    """Epochs, training time (the clock summed over resumed runs where recorded) and throughput of a
+    cell (a graph model directory keeps one per member)."""
     fit = summary["fit"] if "fit" in summary else summary["fits"][0]
-    return {"epochs": fit["epochs"], "wall_s": fit["wall_s"], "train_molecules_per_s": fit["train_molecules_per_s"]}
+    wall = fit.get("clock_s") if fit.get("clock_s") == fit.get("clock_s") and fit.get("clock_s") else fit["wall_s"]
+    return {"epochs": fit["epochs"], "wall_s": wall, "train_molecules_per_s": fit["train_molecules_per_s"]}
 
 
 def tabulate(results: dict, out: Path) -> dict:

@@ -162,7 +162,8 @@ def train_volumetric(store: str | Path | None, table, cfg: VolumetricRunConfig, 
                   "split": resolve_kind(table, cfg.split), "split_seed": cfg.split_seed,
                   "split_sizes": {k: len(v) for k, v in ids.items()},
                   "train_config": tcfg.to_dict(), "augment": cfg.augment, "density_from": cfg.density_from}
-    fit_info = {"epochs": res.epochs, "wall_s": round(res.wall_s, 1), "best_val_loss": res.best_val_loss,
+    fit_info = {"epochs": res.epochs, "wall_s": round(res.wall_s, 1), "clock_s": round(res.clock_s, 1),
+                "best_val_loss": res.best_val_loss,
                 "train_molecules_per_s": round(res.train_molecules_per_s, 2), "stopped_early": res.stopped_early,
                 "batch_size": batch_size, **peak_memory_bytes(_device_of(tcfg))}
     if plan is not None:
