@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from hohenberg.cli.output import print_json, print_table
+from hohenberg.volumetric.data import KEY_GRID
 
 
 def step_rate(model, batch, steps_min: int = 3, seconds_min: float = 2.0, autocast=None) -> float:
@@ -47,7 +48,7 @@ def step_rate(model, batch, steps_min: int = 3, seconds_min: float = 2.0, autoca
     while n < steps_min or time.perf_counter() - t0 < seconds_min:
         step()
         n += 1
-    return n * batch["grid"].shape[0] / (time.perf_counter() - t0)
+    return n * batch[KEY_GRID].shape[0] / (time.perf_counter() - t0)
 
 
 def bench_models(sizes, batch_size, archs, threads) -> list[dict]:
@@ -105,7 +106,7 @@ def bench_loader(store: Path, size: int, n: int = 96, batch_size: int = 8) -> li
                                 collate_fn=ViewCollate(cfg, augment=True))
             t0, k = time.perf_counter(), 0
             for b in loader:
-                k += b["grid"].shape[0]
+                k += b[KEY_GRID].shape[0]
             rate = k / (time.perf_counter() - t0)
             rows.append({"size": size, "channels": "+".join(channels), "workers": workers,
                          "samples_per_s": round(rate, 1)})

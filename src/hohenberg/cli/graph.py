@@ -162,8 +162,8 @@ def evaluate(
 ) -> None:
     """Measure a trained graph model on a table: MAE/RMSE per target (meV for energies)."""
     from hohenberg.graph.dataset import table_graphs
-    from hohenberg.graph.run import (GraphRunConfig, attention_summary, load_members, predict_ensemble, split_rows,
-                                     views_needed, write_predictions)
+    from hohenberg.graph.run import (attention_summary, evaluation_rows, load_members, predict_ensemble, views_needed,
+                                     write_predictions)
     from hohenberg.models.metrics import error_summary
 
     cfg, members, provs = load_members(model_dir)
@@ -171,20 +171,7 @@ def evaluate(
     missing = [t for t in cfg.targets if t not in table.properties]
     if missing:
         raise InputError(table_path, f"table has no column(s) {', '.join(missing)}")
-    if split == "all":
-        rows = np.arange(len(table))
-    elif split in ("train", "val", "test"):
-        from hohenberg.datasets.splits import read_split
-
-        stored = read_split(model_dir, table)
-        if stored is None:  # a model directory written before splits were stored as ids
-            sizes = provs[0].get("split_sizes", {})
-            run = GraphRunConfig(n_train=sizes.get("train"), n_val=sizes.get("val"), n_test=sizes.get("test"),
-                                 split_seed=provs[0].get("split_seed", 0), split=provs[0].get("split", "auto"))
-            stored = split_rows(table, run)
-        rows = stored[split]
-    else:
-        raise InputError(None, f"--split must be test, val, train or all, not {split!r}")
+    rows = evaluation_rows(model_dir, table, split, provs[0])
     ds, _ = table_graphs(table, rows, cfg.cutoff,
                          cache if cache is not None else table_path.with_name(table_path.name + ".graphs"))
     ds = ds.select(cfg.features, cfg.targets, views_needed(cfg), cfg.elements)
@@ -197,13 +184,12 @@ def evaluate(
         payload["attention"] = attention_summary(pred["attention"], cfg.views)
     if out is not None:
         from hohenberg.fileio import atomic_write
-        from hohenberg.reports.parity import parity_grid
+        from hohenberg.reports.figures import target_parity
 
         atomic_write(out / "evaluation.json", json.dumps(payload, indent=2))
         write_predictions(out / "predictions.csv", ds.provenance["ids"], cfg.targets, pred, y)
-        parity_grid(out / "parity.png", {target_label(t): (y[:, j], pred["mean"][:, j], "eV" if report_unit(t)[0] == "meV" else report_unit(t)[0])
-                                         for j, t in enumerate(cfg.targets)},
-                    title=f"{cfg.model}: {table_path.name} ({split}, n={len(rows)})")
+        target_parity(out / "parity.png", cfg.targets, y, pred["mean"],
+                      title=f"{cfg.model}: {table_path.name} ({split}, n={len(rows)})")
     if json_out:
         print_json(payload)
         return

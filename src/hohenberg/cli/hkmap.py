@@ -59,13 +59,15 @@ def train_hkmap(
     import torch
 
     from hohenberg.hkmap.model import INPUTS, HKConfig
-    from hohenberg.hkmap.run import HKRunConfig, train_hkmap as run
+    from hohenberg.hkmap.run import MOTIONS, HKRunConfig, train_hkmap as run
     from hohenberg.training.trainer import TrainConfig
     from hohenberg.volumetric.data import ViewConfig
     from hohenberg.volumetric.networks import EncoderConfig
 
     if inputs not in INPUTS:
         raise InputError(None, f"--input {inputs!r}: choose promolecule, potential or both")
+    if motions not in MOTIONS:
+        raise InputError(None, f"--motions must be one of {', '.join(MOTIONS)}, not {motions!r}")
     if threads:
         torch.set_num_threads(threads)
     try:
@@ -104,6 +106,8 @@ def predict_density(
     out: Annotated[Path, typer.Option("--out", "-o", help="Cube file to write (electrons/bohr^3).")],
     symmetries: Annotated[int, typer.Option(help="Average the prediction over this many of the grid's 48 cube "
                                                  "symmetries (1, 8 and 48 are subgroups).")] = 1,
+    png: Annotated[Optional[Path], typer.Option("--png", help="Also draw mid-plane slices (PNG) here: predicted, "
+                                                              "promolecule and their difference.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Predict the SCF density of a molecule (no SCF) on the model's grid (grown for a larger
@@ -148,6 +152,13 @@ def predict_density(
               "voxel_sum_electrons": grid.integrate(rho), "dipole_D": mu.tolist(), "mu_D": float(np.linalg.norm(mu)),
               "grid_shape": list(grid.shape), "spacing_A": float(grid.axes[0, 0]), "symmetries": symmetries,
               "trained_level": prov.get("store_config", {}).get("level")}
+    if png is not None:
+        from hohenberg.reports.slices import slice_panels
+
+        report["png"] = str(slice_panels(png, {"predicted density (e/bohr^3)": rho, "promolecule": pro,
+                                               "predicted - promolecule": rho - pro},
+                                         title=f"{mol.name or mol.formula} ({mol.formula}), Hohenberg-Kohn map, "
+                                               "mid plane"))
     if json_out:
         print_json(report)
     else:

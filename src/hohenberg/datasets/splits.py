@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from hohenberg.errors import InputError
+from hohenberg.errors import HohenbergError, InputError
 from hohenberg.fileio import atomic_write
 from hohenberg.molecules.table import MoleculeTable
 
@@ -168,17 +168,34 @@ def table_smiles(table: MoleculeTable) -> list[str]:
     return out
 
 
-def _read_split_file(path: str | Path) -> dict:
-    path = Path(path)
+def _read_json(path: Path) -> dict:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
         raise InputError(path, "no such split file") from None
     except (OSError, ValueError) as exc:
         raise InputError(path, f"not a JSON split file ({exc})") from None
-    if not isinstance(data, dict) or "train" not in data or "test" not in data:
+    return data if isinstance(data, dict) else {}
+
+
+def _read_split_file(path: str | Path) -> dict:
+    path = Path(path)
+    data = _read_json(path)
+    if "train" not in data or "test" not in data:
         raise InputError(path, 'a split file is {"train": [ids], "val": [ids], "test": [ids]}')
     return data
+
+
+def read_id_lists(path: str | Path) -> dict[str, list[str]]:
+    """The ``train``, ``val`` and ``test`` id lists of a split file.  A file of nested training
+    subsets (``train4000``-style names beside ``train``) gives its longest training list."""
+    path = Path(path)
+    data = _read_json(path)
+    trains = [k for k in data if k.startswith("train")]
+    if not trains or "val" not in data or "test" not in data:
+        raise InputError(path, "a split file needs id lists 'train' (or 'train*'), 'val' and 'test'")
+    return {"train": list(max((data[k] for k in trains), key=len)), "val": list(data["val"]),
+            "test": list(data["test"])}
 
 
 def split_from_file(path: str | Path, table: MoleculeTable) -> dict[str, np.ndarray]:
@@ -228,6 +245,67 @@ def read_split(model_dir: str | Path, table: MoleculeTable) -> dict[str, np.ndar
     """Rows of ``table`` for the split stored in ``model_dir`` (None when it stores none)."""
     path = Path(model_dir) / SPLIT_FILE
     return split_from_file(path, table) if path.is_file() else None
+
+
+def stored_split(model_dir: str | Path) -> dict | None:
+    """The id lists of the split stored in ``model_dir`` (``split.json``), None when it stores none."""
+    path = Path(model_dir) / SPLIT_FILE
+    return _read_split_file(path) if path.is_file() else None
+
+
+# -- the molecules a runner trains and evaluates on ----------------------------------------------
+EVALUATION_PARTS = PARTS + ("all",)
+
+
+def check_part(part: str, allowed: Sequence[str] = EVALUATION_PARTS) -> str:
+    """``part`` when it names a part of a split (or ``all``), else an error listing the parts."""
+    if part not in allowed:
+        names = [p for p in ("test", "val", "train", "all") if p in allowed]
+        raise InputError(None, f"split must be {', '.join(names[:-1])} or {names[-1]}, not {part!r}")
+    return part
+
+
+def sized_parts(parts: dict[str, Sequence], sizes: dict[str, int | None],
+                pick: Callable[[Sequence, int], Sequence]) -> dict[str, Sequence]:
+    """Each part of a split restricted to the molecules a store holds, cut to its requested size by
+    ``pick(items, n)`` (a nested random subset, or the first ``n``); an error when a size asks for
+    more than the store holds or a part is left empty."""
+    out = {}
+    for name in PARTS:
+        items = parts[name]
+        n = sizes.get(name)
+        if n is not None:
+            if n > len(items):
+                raise HohenbergError(f"asked for {n} {name} molecules; the store holds {len(items)} of that split")
+            items = pick(items, n)
+        if len(items) == 0:
+            raise HohenbergError(f"the store holds no molecule of the {name} split")
+        out[name] = items
+    return out
+
+
+def evaluation_ids(model_dir: str | Path, part: str, held: Sequence[str], where: str | Path | None = None,
+                   rebuild: Callable[[], dict[str, Sequence[str]]] | None = None) -> list[str]:
+    """Ids a saved model is evaluated on: every id ``held`` (``all``), or the ids of ``part`` in the
+    model's ``split.json`` that ``held`` contains, in the file's order.  ``rebuild`` gives the split
+    of a model directory written before splits were stored as ids (without it such a directory
+    evaluates on ``all`` only).  ``where`` (the store) is named when none of the ids is held."""
+    check_part(part)
+    if part == "all":
+        ids = list(held)
+    else:
+        listed = stored_split(model_dir)
+        if listed is None:
+            if rebuild is None:
+                raise InputError(model_dir, "no split.json (trained before splits were stored): evaluate on "
+                                            "split all")
+            listed = rebuild()
+        present = set(held)
+        ids = [str(i) for i in listed.get(part, []) if str(i) in present]
+    if not ids:
+        raise InputError(where, f"holds none of the model's {part} molecules" if where is not None
+                         else f"none of the model's {part} molecules is available")
+    return ids
 
 
 # -- pairs of molecules (edges of a molecule network) --------------------------------------------

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from hohenberg.graph.models import GraphModelConfig, build_model
-from hohenberg.training.checkpoint import load_model_file, load_weights, member_files
+from hohenberg.training.checkpoint import build_saved, load_saved, member_files
 
 
 def views_needed(cfg: GraphModelConfig) -> tuple[str, ...]:
@@ -49,20 +49,10 @@ def predict_ensemble(members: Sequence[torch.nn.Module], ds, batch_size: int = 2
 
 def load_members(model_dir: str | Path) -> tuple[GraphModelConfig, list[torch.nn.Module], list[dict]]:
     """The ensemble of a model directory (``member_*.pt``), ready for evaluation."""
-    from hohenberg.errors import InputError
-
-    model_dir = Path(model_dir)
-    files = member_files(model_dir, "hohenberg train graph")
     members, provs, cfg = [], [], None
-    for f in files:
-        saved = load_model_file(f)
-        if saved.kind != "graph":
-            raise InputError(f, f"a {saved.kind!r} model, not a graph model")
-        try:
-            cfg = GraphModelConfig.from_dict(saved.config)
-        except (TypeError, ValueError) as exc:  # a file from another version, or edited by hand
-            raise InputError(f, f"not a graph model this version reads ({exc})") from None
-        model = load_weights(build_model(cfg), saved, f)
-        members.append(model.eval())
+    for f in member_files(model_dir, "hohenberg train graph"):
+        saved = load_saved(f, "graph")
+        model, cfg = build_saved(saved, f, GraphModelConfig.from_dict, build_model)
+        members.append(model)
         provs.append(saved.provenance)
     return cfg, members, provs

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch_geometric.loader import DataLoader
 
-from hohenberg.datasets.splits import resolve_kind, split_table, subset, write_split
+from hohenberg.datasets.splits import check_part, read_split, resolve_kind, split_table, subset, write_split
 from hohenberg.datasets.targets import table_elements
 from hohenberg.errors import InputError
 from hohenberg.fileio import atomic_open, atomic_write
@@ -61,6 +61,20 @@ def split_rows(table: MoleculeTable, cfg: GraphRunConfig) -> dict[str, np.ndarra
     split = split_table(table, cfg.split, cfg.split_seed)
     sizes = {"train": cfg.n_train, "val": cfg.n_val, "test": cfg.n_test}
     return {k: subset(split[k], n, cfg.split_seed) for k, n in sizes.items()}
+
+
+def evaluation_rows(model_dir: str | Path, table: MoleculeTable, part: str, provenance: dict) -> np.ndarray:
+    """Rows of ``table`` a saved model is evaluated on: every row (``all``), or ``part`` of the
+    split stored in ``model_dir`` (every id of it must be in the table)."""
+    if check_part(part) == "all":
+        return np.arange(len(table))
+    stored = read_split(model_dir, table)
+    if stored is None:  # a model directory written before splits were stored as ids
+        sizes = provenance.get("split_sizes", {})
+        run = GraphRunConfig(n_train=sizes.get("train"), n_val=sizes.get("val"), n_test=sizes.get("test"),
+                             split_seed=provenance.get("split_seed", 0), split=provenance.get("split", "auto"))
+        stored = split_rows(table, run)
+    return stored[part]
 
 
 def _check_elements(table: MoleculeTable) -> None:
@@ -227,16 +241,11 @@ def write_predictions(path: Path, ids: Sequence[str], targets: Sequence[str], pr
 
 
 def _figures(out: Path, mcfg: GraphModelConfig, pred: dict, y: np.ndarray, n_members: int) -> None:
-    from hohenberg.reports.figures import parity_grid
+    from hohenberg.reports.figures import target_parity
     from hohenberg.training.curves import learning_curves
 
-    panels = {}
-    for j, t in enumerate(mcfg.targets):
-        unit, factor = report_unit(t)
-        if unit == "meV":
-            unit, factor = "eV", 1.0  # parity axes in eV: absolute energies, errors are in model.json
-        panels[target_label(t)] = (y[:, j] * factor, pred["mean"][:, j] * factor, unit)
-    parity_grid(out / "parity.png", panels, title=f"{mcfg.model} ({'+'.join(mcfg.views)}, {mcfg.features}), test")
+    target_parity(out / "parity.png", mcfg.targets, y, pred["mean"],
+                  title=f"{mcfg.model} ({'+'.join(mcfg.views)}, {mcfg.features}), test")
     metrics = ["train_loss", "val_loss"] + [f"val_mae_{target_label(t)}_{report_unit(t)[0]}" for t in mcfg.targets[:2]]
     learning_curves(out / "learning_curve.png", {f"member {k}": out / f"member_{k}" / "metrics.csv"
                                                  for k in range(n_members)}, metrics)

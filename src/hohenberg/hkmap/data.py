@@ -18,7 +18,17 @@ import torch
 from hohenberg.hkmap.model import HKConfig
 from hohenberg.units import ANGSTROM_BOHR
 from hohenberg.volumetric.augment import positions_in_view
-from hohenberg.volumetric.data import draw_motions, render_channel, transform_channel
+from hohenberg.volumetric.data import (KEY_IDS, KEY_ROTATIONS, KEY_SHIFTS, KEY_Y, draw_motions, render_channel,
+                                       transform_channel)
+
+# Keys of a batch made by HKCollate, besides the ids, target (KEY_Y: the SCF density) and motions
+# it shares with the volumetric batches
+KEY_X = "x"  # (B, C, s, s, s) float32 transformed input channels
+KEY_PRO = "pro"  # (B, o, o, o) float32 raw promolecule density on the output view, e/bohr^3
+KEY_N_ELECTRONS = "n_electrons"  # (B,) float64
+KEY_VOXEL = "voxel_bohr3"  # volume of one output voxel
+KEY_NUMBERS = "numbers"  # atomic numbers per molecule, a list
+KEY_POSITIONS = "positions"  # atom positions per molecule in the view frame (A), a list
 
 
 class HKCollate:
@@ -47,9 +57,9 @@ class HKCollate:
         pro = render_channel("promolecule", items, R, t, o, s, view)
         y = render_channel("density", items, R, t, o, s, view) if items[0].get("density") is not None else None
         n_el = torch.tensor([float(it["numbers"].sum()) for it in items], dtype=torch.float64)
-        out = {"x": x, "pro": pro, "y": y if y is not None else pro.new_full(pro.shape, float("nan")),
-               "n_electrons": n_el, "voxel_bohr3": (s * ANGSTROM_BOHR) ** 3, "ids": [it["id"] for it in items],
-               "numbers": [it["numbers"] for it in items],
-               "positions": [positions_in_view(it["positions"], it["center"], Ri, ti) for it, Ri, ti in zip(items, R, t)],
-               "rotations": R, "shifts": t}
-        return out
+        return {KEY_X: x, KEY_PRO: pro, KEY_Y: y if y is not None else pro.new_full(pro.shape, float("nan")),
+                KEY_N_ELECTRONS: n_el, KEY_VOXEL: (s * ANGSTROM_BOHR) ** 3, KEY_IDS: [it["id"] for it in items],
+                KEY_NUMBERS: [it["numbers"] for it in items],
+                KEY_POSITIONS: [positions_in_view(it["positions"], it["center"], Ri, ti)
+                                for it, Ri, ti in zip(items, R, t)],
+                KEY_ROTATIONS: R, KEY_SHIFTS: t}

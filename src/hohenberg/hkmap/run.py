@@ -25,14 +25,15 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, RandomSampler
 
-from hohenberg.datasets.splits import write_split_ids
-from hohenberg.errors import HohenbergError, InputError
+from hohenberg.datasets.splits import evaluation_ids, read_id_lists, sized_parts, write_split_ids
+from hohenberg.errors import HohenbergError
 from hohenberg.fileio import atomic_write, write_records_csv
-from hohenberg.hkmap.data import HKCollate
+from hohenberg.hkmap.data import (KEY_IDS, KEY_N_ELECTRONS, KEY_NUMBERS, KEY_POSITIONS, KEY_PRO, KEY_VOXEL, KEY_X,
+                                  KEY_Y, HKCollate)
 from hohenberg.hkmap.metrics import dipole_debye, nmae_percent, summarise, view_points
 from hohenberg.hkmap.model import HKConfig, HKNet
 from hohenberg.hkmap.symmetry import check_n_ops, symmetrised
-from hohenberg.training.checkpoint import load_model_dir, save_model_file
+from hohenberg.training.checkpoint import load_model, load_model_dir, save_model_file
 from hohenberg.training.lightning_module import OptimConfig, adam_on_plateau
 from hohenberg.training.trainer import TrainConfig, fit, resumes
 from hohenberg.volumetric.data import StoreVolumes
@@ -68,8 +69,8 @@ class HKRunConfig:
 
     def __post_init__(self):
         if self.motions not in MOTIONS:
-            raise ValueError(f"--motions must be one of {', '.join(MOTIONS)}, not {self.motions!r}")
-        check_n_ops(self.test_symmetries, "--test-symmetries")
+            raise ValueError(f"motions must be one of {', '.join(MOTIONS)}, not {self.motions!r}")
+        check_n_ops(self.test_symmetries, "test symmetries")
 
 
 class HKTask(L.LightningModule):
@@ -82,17 +83,17 @@ class HKTask(L.LightningModule):
         self.lr, self.weight_decay, self.lr_patience = lr, weight_decay, lr_patience
 
     def _nmae(self, batch) -> torch.Tensor:
-        rho = self.model(batch["x"], batch["pro"])
-        return nmae_percent(rho, batch["y"], batch["voxel_bohr3"], batch["n_electrons"].to(rho.dtype)).mean()
+        rho = self.model(batch[KEY_X], batch[KEY_PRO])
+        return nmae_percent(rho, batch[KEY_Y], batch[KEY_VOXEL], batch[KEY_N_ELECTRONS].to(rho.dtype)).mean()
 
     def training_step(self, batch, batch_idx):
         loss = self._nmae(batch)
-        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(batch["ids"]))
+        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(batch[KEY_IDS]))
         return loss
 
     def validation_step(self, batch, batch_idx):
         loss = self._nmae(batch)
-        n = len(batch["ids"])
+        n = len(batch[KEY_IDS])
         self.log("val_loss", loss, on_step=False, on_epoch=True, batch_size=n)
         self.log("val_nmae_percent", loss, on_step=False, on_epoch=True, batch_size=n)
 
@@ -101,42 +102,17 @@ class HKTask(L.LightningModule):
                                                               lr_factor=0.5, lr_patience=self.lr_patience))
 
 
-def read_split(path: str | Path) -> dict[str, list[str]]:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "no such split file")
-    try:
-        raw = json.loads(path.read_text())
-    except ValueError as exc:
-        raise InputError(path, f"not valid JSON: {exc}") from None
-    if not isinstance(raw, dict) or not {"val", "test"} <= set(raw):
-        raise InputError(path, "a split file needs id lists 'train' (or 'train*'), 'val' and 'test'")
-    trains = [k for k in raw if k.startswith("train")]
-    if not trains:
-        raise InputError(path, "no 'train' list")
-    return {"train": list(max((raw[k] for k in trains), key=len)), "val": list(raw["val"]), "test": list(raw["test"])}
-
-
 def split_ids(store_ids: Sequence[str], cfg: HKRunConfig) -> dict[str, list[str]]:
     held = set(store_ids)
     if cfg.split_file:
-        lists = {k: [i for i in v if i in held] for k, v in read_split(cfg.split_file).items()}
+        lists = {k: [i for i in v if i in held] for k, v in read_id_lists(cfg.split_file).items()}
     else:
         perm = np.random.default_rng(cfg.split_seed).permutation(len(store_ids))
         ids = [store_ids[i] for i in perm]
         n10 = max(len(ids) // 10, 1)
         lists = {"test": ids[:n10], "val": ids[n10:2 * n10], "train": ids[2 * n10:]}
-    out = {}
-    for name, n in (("train", cfg.n_train), ("val", cfg.n_val), ("test", cfg.n_test)):
-        rows = lists[name]
-        if n is not None:
-            if n > len(rows):
-                raise HohenbergError(f"asked for {n} {name} molecules; the store holds {len(rows)} of that split")
-            rows = rows[:n]
-        if not rows:
-            raise HohenbergError(f"the store holds no molecule of the {name} split")
-        out[name] = rows
-    return out
+    # the first n of each list: nested training subsets
+    return sized_parts(lists, {"train": cfg.n_train, "val": cfg.n_val, "test": cfg.n_test}, lambda ids, n: ids[:n])
 
 
 def training_views(cfg: HKConfig, size: int | None) -> HKConfig:
@@ -155,17 +131,17 @@ def warm_start(model: HKNet, saved_config: dict, state: dict[str, torch.Tensor])
     saved = HKConfig.from_dict(saved_config)
     if (saved.target, saved.delta_scale, saved.ratio_scale) != (model.cfg.target, model.cfg.delta_scale,
                                                                  model.cfg.ratio_scale):
-        raise HohenbergError(f"--init-from: the saved model predicts target {saved.target!r}, this one "
+        raise HohenbergError(f"warm start: the saved model predicts target {saved.target!r}, this one "
                              f"{model.cfg.target!r} (or another scale): its weights would mean something else")
     old, new = saved.view.channels, model.cfg.view.channels
     missing = [c for c in old if c not in new]
     if missing:
-        raise HohenbergError(f"--init-from: the new model lacks input channel(s) {missing} of the saved one")
+        raise HohenbergError(f"warm start: the new model lacks input channel(s) {missing} of the saved one")
     own = model.state_dict()
     stem = "encoder.stem.0.weight"
     for key, value in own.items():
         if key not in state:
-            raise HohenbergError(f"--init-from: the saved model has no parameter {key!r} (another architecture)")
+            raise HohenbergError(f"warm start: the saved model has no parameter {key!r} (another architecture)")
         src = state[key]
         if key == stem and src.shape[1] != value.shape[1]:
             padded = torch.zeros_like(value)
@@ -173,7 +149,7 @@ def warm_start(model: HKNet, saved_config: dict, state: dict[str, torch.Tensor])
                 padded[:, new.index(name)] = src[:, i]
             src = padded
         if src.shape != value.shape:
-            raise HohenbergError(f"--init-from: parameter {key!r} is {tuple(src.shape)} in the saved model, "
+            raise HohenbergError(f"warm start: parameter {key!r} is {tuple(src.shape)} in the saved model, "
                                  f"{tuple(value.shape)} here (another architecture)")
         own[key] = src
     model.load_state_dict(own)
@@ -258,13 +234,13 @@ def evaluate_hkmap(model: HKNet, dataset: StoreVolumes, out: Path | None = None,
     rows, first = [], None
     t0 = time.perf_counter()
     for batch in DataLoader(dataset, batch_size=batch_size, collate_fn=HKCollate(cfg, motions=motions)):
-        rho = symmetrised(model, batch["x"], batch["pro"], symmetries).double().numpy()
-        y, pro = batch["y"].double().numpy(), batch["pro"].double().numpy()
-        dv, n_el = batch["voxel_bohr3"], batch["n_electrons"].numpy()
+        rho = symmetrised(model, batch[KEY_X], batch[KEY_PRO], symmetries).double().numpy()
+        y, pro = batch[KEY_Y].double().numpy(), batch[KEY_PRO].double().numpy()
+        dv, n_el = batch[KEY_VOXEL], batch[KEY_N_ELECTRONS].numpy()
         nm_model = nmae_percent(rho, y, dv, n_el)
         nm_pro = nmae_percent(pro, y, dv, n_el)
-        for b, rid in enumerate(batch["ids"]):
-            z, pos = batch["numbers"][b].numpy(), batch["positions"][b].numpy()
+        for b, rid in enumerate(batch[KEY_IDS]):
+            z, pos = batch[KEY_NUMBERS][b].numpy(), batch[KEY_POSITIONS][b].numpy()
             mu_true = dipole_debye(y[b], pro[b], pts, dv, z, pos)
             mu_pred = dipole_debye(rho[b], pro[b], pts, dv, z, pos)
             mu_pro = np.zeros(3)  # no dipole by construction (neutral spherical atoms)
@@ -309,19 +285,7 @@ def evaluate_split(model_dir: str | Path, store: str | Path, split: str = "test"
     """:func:`evaluate_hkmap` of a saved model on ``split`` (test | val | train | all) of the ids it
     was trained with (``split.json``), restricted to the molecules ``store`` holds."""
     model, _ = load_hkmap(model_dir)
-    held = StoreVolumes(store, need_density=False).ids
-    if split == "all":
-        ids = list(held)
-    else:
-        path = Path(model_dir) / "split.json"
-        if split not in ("train", "val", "test"):
-            raise InputError(None, f"--split must be test, val, train or all, not {split!r}")
-        if not path.is_file():
-            raise InputError(model_dir, "no split.json (trained before splits were stored); use --split all")
-        present = set(held)
-        ids = [i for i in json.loads(path.read_text())[split] if i in present]
-    if not ids:
-        raise InputError(store, f"holds none of the model's {split} molecules")
+    ids = evaluation_ids(model_dir, split, StoreVolumes(store, need_density=False).ids, store)
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
     summary = evaluate_hkmap(model, make_dataset(store, ids, model.cfg), Path(out) if out is not None else None)
@@ -329,10 +293,7 @@ def evaluate_split(model_dir: str | Path, store: str | Path, split: str = "test"
 
 
 def load_hkmap(model_dir: str | Path) -> tuple[HKNet, dict]:
-    saved = load_model_dir(model_dir, MODEL_KIND, "hohenberg train hkmap")
-    model = HKNet(HKConfig.from_dict(saved.config))
-    model.load_state_dict(saved.state_dict)
-    return model.eval(), saved.provenance
+    return load_model(model_dir, MODEL_KIND, "hohenberg train hkmap", HKConfig.from_dict, HKNet)
 
 
 @torch.no_grad()
@@ -370,5 +331,5 @@ def predict_density(model: HKNet, numbers: np.ndarray, positions: np.ndarray, sy
             "numbers": torch.as_tensor(np.asarray(numbers), dtype=torch.long),
             "positions": torch.as_tensor(np.asarray(positions, dtype=np.float64))}
     batch = HKCollate(cfg)([item])
-    rho = symmetrised(model, batch["x"], batch["pro"], symmetries)[0].double().numpy()
+    rho = symmetrised(model, batch[KEY_X], batch[KEY_PRO], symmetries)[0].double().numpy()
     return grid, rho

@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from hohenberg.datasets.splits import pair_split, random_split, subset, write_split_ids
+from hohenberg.datasets.splits import (PARTS, check_part, pair_split, random_split, stored_split, subset,
+                                      write_split_ids)
 from hohenberg.errors import InputError
 from hohenberg.fileio import atomic_write
 from hohenberg.graph.models import GraphModelConfig
@@ -28,7 +29,7 @@ from hohenberg.molecules.table import MoleculeTable
 from hohenberg.network.build import NetworkData
 from hohenberg.network.pairs import (PAIR_MODELS, MoleculeCollate, PairCollate, build_pair_model, element_counts,
                                      pair_model_config)
-from hohenberg.training.checkpoint import load_model_file, load_weights, member_files, save_model_file
+from hohenberg.training.checkpoint import build_saved, load_saved, member_files, save_model_file
 from hohenberg.training.trainer import TrainConfig
 
 MODEL_FILE = "model.json"
@@ -217,7 +218,7 @@ def train_pairs(net: NetworkData, table: MoleculeTable, run: NetRunConfig, out_d
     from hohenberg.datasets.targets import table_elements
 
     if run.pair_model not in PAIR_MODELS:
-        raise InputError(None, f"--model must be one of {', '.join(PAIR_MODELS)}, not {run.pair_model!r}")
+        raise InputError(None, f"pair model must be one of {', '.join(PAIR_MODELS)}, not {run.pair_model!r}")
     check_targets(table, run.model.targets, table_path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -302,26 +303,29 @@ def model_kind(model_dir: str | Path) -> str | None:
 
 
 def load_members(model_dir: str | Path, kind: str):
-    model_dir = Path(model_dir)
-    files = member_files(model_dir, f"hohenberg train {kind}")
     members, cfg, extra = [], None, None
-    for f in files:
-        saved = load_model_file(f)
-        if saved.kind != kind:
-            raise InputError(f, f"a {saved.kind!r} model, not a {kind!r} one")
-        try:
-            cfg = GraphModelConfig.from_dict(saved.config["graph"])
-            if kind == "pairs":
-                model = build_pair_model(saved.config["pair_model"], cfg)
-            else:
-                from hohenberg.network.gognn import NetworkModel
-
-                model = NetworkModel(cfg)
-        except (KeyError, TypeError, ValueError) as exc:  # a file from another version, or edited by hand
-            raise InputError(f, f"not a {kind} model this version reads ({type(exc).__name__}: {exc})") from None
+    for f in member_files(model_dir, f"hohenberg train {kind}"):
+        saved = load_saved(f, kind)
+        model, cfg = build_saved(saved, f, lambda c: GraphModelConfig.from_dict(c["graph"]),
+                                 lambda cfg, c=saved.config: _build_member(kind, c, cfg))
         extra = saved.config
-        members.append(load_weights(model, saved, f).eval())
+        members.append(model)
     return cfg, members, extra
+
+
+def _build_member(kind: str, config: dict, cfg: GraphModelConfig) -> torch.nn.Module:
+    if kind == "pairs":
+        return build_pair_model(config["pair_model"], cfg)
+    from hohenberg.network.gognn import NetworkModel
+
+    return NetworkModel(cfg)
+
+
+def _stored_split(model_dir: str | Path) -> dict:
+    split = stored_split(model_dir)
+    if split is None:
+        raise InputError(model_dir, "no split.json: not a model directory written by this version")
+    return split
 
 
 def _ids_to_rows(table: MoleculeTable, ids: Sequence[str], where) -> np.ndarray:
@@ -337,12 +341,10 @@ def evaluate_pairs(model_dir: str | Path, net: NetworkData, table: MoleculeTable
     cfg, members, extra = load_members(model_dir, "pairs")
     check_targets(table, cfg.targets, where)
     pd = pair_data(net, table, cfg.targets, where)
-    if part == "all":
+    if check_part(part) == "all":
         sel = np.arange(len(pd.a))
     else:
-        split = json.loads((Path(model_dir) / "split.json").read_text())
-        if part not in split:
-            raise InputError(None, f"--split must be test, val, train or all, not {part!r}")
+        split = _stored_split(model_dir)
         want = {}
         for s in split[part]:
             ia, _, ib = s.partition(">>")
@@ -517,7 +519,7 @@ def train_network(net: NetworkData, table: MoleculeTable, run: NetRunConfig, out
 def _network_inputs(model_dir, net, table, where):
     cfg, members, extra = load_members(model_dir, "network")
     check_targets(table, cfg.targets, where)
-    split = json.loads((Path(model_dir) / "split.json").read_text())
+    split = _stored_split(model_dir)
     node_of = {str(m): i for i, m in enumerate(net.ids)}
     missing = [m for m in split["train"] if m not in node_of]
     if missing:
@@ -530,8 +532,7 @@ def _network_inputs(model_dir, net, table, where):
 def evaluate_network(model_dir: str | Path, net: NetworkData, table: MoleculeTable, part: str = "test",
                      cache_dir=None, where=None) -> dict:
     cfg, members, extra, split, node_of, rows, y, labelled, values = _network_inputs(model_dir, net, table, where)
-    if part not in ("train", "val", "test"):
-        raise InputError(None, f"--split must be test, val or train, not {part!r}")
+    check_part(part, PARTS)
     nodes = np.array([node_of[m] for m in split[part] if m in node_of], dtype=np.int64)
     neighbours = net.neighbours()
     k = extra.get("max_neighbours", 8)

@@ -7,7 +7,7 @@ with the file-only Agg backend, so importing this module never needs a display.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +72,17 @@ def parity_grid(path: str | Path, panels: Mapping[str, tuple[np.ndarray, np.ndar
     if title:
         fig.suptitle(title, fontsize=10)
     return save_figure(fig, path)
+
+
+def target_parity(path: str | Path, targets: Sequence[str], y_true: np.ndarray, y_pred: np.ndarray,
+                  title: str = "") -> Path:
+    """:func:`parity_grid` of the columns of ``y_true`` and ``y_pred`` ``(n, len(targets))``, one panel
+    per target in its table unit: energies in eV (absolute values; their errors are reported in meV)."""
+    from hohenberg.models.metrics import target_label
+    from hohenberg.units import unit_of
+
+    return parity_grid(path, {target_label(t): (y_true[:, j], y_pred[:, j], unit_of(t)) for j, t in enumerate(targets)},
+                       title)
 
 
 def parity_plot(y_true, y_pred, path, title: str = "", unit: str = "eV", hue=None) -> Path:

@@ -8,6 +8,7 @@ provenance and metrics are JSON text.  :func:`load_model_file` reads it with
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +98,32 @@ def load_model_dir(model_dir: str | Path, kind: str, trained_by: str) -> SavedMo
     path = Path(model_dir) / "model.pt"
     if not path.is_file():
         raise InputError(model_dir, f"no model.pt (train one with `{trained_by}`)")
+    return load_saved(path, kind)
+
+
+def load_saved(path: str | Path, kind: str) -> SavedModel:
+    """A model file of the given kind (:func:`load_model_file`), or an error naming the file."""
     saved = load_model_file(path)
     if saved.kind != kind:
         raise InputError(path, f"a {saved.kind!r} model, not a {kind!r} one")
     return saved
+
+
+def build_saved(saved: SavedModel, path: str | Path, read_config: Callable[[dict], object],
+                build: Callable[[object], torch.nn.Module]) -> tuple[torch.nn.Module, object]:
+    """``(model, configuration)``: ``build(read_config(saved.config))`` with the saved weights, in
+    evaluation mode.  A configuration this version cannot read (another version's file, edited by
+    hand) or weights that do not fit it are errors naming the file."""
+    try:
+        cfg = read_config(saved.config)
+        model = build(cfg)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(path, f"not a {saved.kind} model this version reads ({type(exc).__name__}: {exc})") from None
+    return load_weights(model, saved, path).eval(), cfg
+
+
+def load_model(model_dir: str | Path, kind: str, trained_by: str, read_config: Callable[[dict], object],
+               build: Callable[[object], torch.nn.Module]) -> tuple[torch.nn.Module, dict]:
+    """``(model, provenance)`` of ``MODEL_DIR/model.pt`` (:func:`load_model_dir`, :func:`build_saved`)."""
+    saved = load_model_dir(model_dir, kind, trained_by)
+    return build_saved(saved, Path(model_dir) / "model.pt", read_config, build)[0], saved.provenance

@@ -32,6 +32,16 @@ from hohenberg.volumetric.augment import (SIGN_FLIPS, lattice_motions, positions
 
 CHANNELS = ("density", "promolecule", "potential")
 
+# Keys of a batch made by ViewCollate (HKCollate shares the ids, targets and motions): the
+# collates write them and the models, tasks and evaluation read them through these names.
+KEY_GRID = "grid"  # (B, C, s, s, s) float32 transformed input channels
+KEY_Z = "z"  # atomic numbers of all atoms, concatenated
+KEY_BATCH = "batch"  # molecule of each atom
+KEY_Y = "y"  # reference values (the name Lightning tasks read, like a PyG batch's .y)
+KEY_IDS = "ids"  # molecule ids, a list
+KEY_ROTATIONS = "rotations"  # (B, 3, 3) rigid motion of each view
+KEY_SHIFTS = "shifts"  # (B, 3) Angstrom
+
 
 @dataclass
 class ViewConfig:
@@ -66,7 +76,36 @@ class ViewConfig:
         return cls(**known_options(cls, d, "view"))
 
 
-class StoreVolumes(Dataset):
+def check_targets(table, targets: Sequence[str]) -> Sequence[str]:
+    """``targets`` when the table has every one, else an error listing the table's properties."""
+    bad = [t for t in targets if t not in table.properties]
+    if bad:
+        raise HohenbergError(f"target(s) {bad} not in the table; it has {', '.join(sorted(table.properties))}")
+    return targets
+
+
+def target_values(table, rows: np.ndarray, targets: Sequence[str]) -> np.ndarray:
+    """``(len(rows), len(targets))`` float64 reference values (NaN where unknown)."""
+    if not targets:
+        return np.zeros((len(rows), 0))
+    return np.stack([np.asarray(table.properties[t], dtype=np.float64)[rows] for t in targets], 1)
+
+
+class MoleculeItems(Dataset):
+    """Items of the molecules ``ids`` whose reference values are the rows of ``y``."""
+
+    ids: list[str]
+    _y: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._y
+
+
+class StoreVolumes(MoleculeItems):
     """Items ``{"id", "density" (float32 (n, n, n) e/bohr^3, or None), "promolecule" (same, or
     None), "center" (3,) A, "spacing" A, "numbers", "positions" (A), "y" (float64 targets, NaN when
     unknown)}``.
@@ -98,26 +137,16 @@ class StoreVolumes(Dataset):
             raise HohenbergError(f"{store}: {len(missing)} requested id(s) not in the store, e.g. {missing[0]!r}")
         self.targets = tuple(targets)
         self.need_density = need_density
+        rows = np.zeros(len(self.ids), dtype=np.int64)
         if self.targets:
             if table is None:
-                raise HohenbergError("targets need a molecule table (--table) to read them from")
-            bad = [t for t in self.targets if t not in table.properties]
-            if bad:
-                raise HohenbergError(f"target(s) {bad} not in the table; it has {', '.join(sorted(table.properties))}")
+                raise HohenbergError("targets need a molecule table to read them from")
+            check_targets(table, self.targets)
             try:
                 rows = table.index_of(self.ids)
             except KeyError as exc:
                 raise HohenbergError(f"{store}: {exc.args[0]} (the table does not match the store)") from None
-            self._y = np.stack([np.asarray(table.properties[t], dtype=np.float64)[rows] for t in self.targets], 1)
-        else:
-            self._y = np.zeros((len(self.ids), 0))
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @property
-    def y(self) -> np.ndarray:
-        return self._y
+        self._y = target_values(table, rows, self.targets)
 
     def __getitem__(self, i: int) -> dict:
         rid = self.ids[i]
@@ -216,7 +245,7 @@ class PredictedDensities(Dataset):
         return rho.astype(np.float16)
 
 
-class TableVolumes(Dataset):
+class TableVolumes(MoleculeItems):
     """Items for channels made from the atoms alone (``promolecule``, ``potential``): no store.
 
     The items are :class:`StoreVolumes`' without grids (``density`` and ``promolecule`` None), so
@@ -233,18 +262,7 @@ class TableVolumes(Dataset):
         except KeyError as exc:
             raise HohenbergError(f"{exc.args[0]} (not in the table)") from None
         self.targets = tuple(targets)
-        bad = [t for t in self.targets if t not in table.properties]
-        if bad:
-            raise HohenbergError(f"target(s) {bad} not in the table; it has {', '.join(sorted(table.properties))}")
-        self._y = (np.stack([np.asarray(table.properties[t], dtype=np.float64)[self.rows] for t in self.targets], 1)
-                   if self.targets else np.zeros((len(self.ids), 0)))
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @property
-    def y(self) -> np.ndarray:
-        return self._y
+        self._y = target_values(table, self.rows, check_targets(table, self.targets))
 
     def __getitem__(self, i: int) -> dict:
         r = int(self.rows[i])
@@ -324,5 +342,6 @@ class ViewCollate:
                  for c in cfg.channels]
         z = torch.cat([it["numbers"] for it in items])
         batch = torch.repeat_interleave(torch.arange(len(items)), torch.tensor([len(it["numbers"]) for it in items]))
-        return {"grid": torch.stack(chans, 1), "z": z, "batch": batch, "y": torch.stack([it["y"] for it in items]),
-                "ids": [it["id"] for it in items], "rotations": R, "shifts": t}
+        return {KEY_GRID: torch.stack(chans, 1), KEY_Z: z, KEY_BATCH: batch,
+                KEY_Y: torch.stack([it["y"] for it in items]), KEY_IDS: [it["id"] for it in items],
+                KEY_ROTATIONS: R, KEY_SHIFTS: t}

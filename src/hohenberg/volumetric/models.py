@@ -17,7 +17,7 @@ from torch import nn
 
 from hohenberg.configs import known_options
 from hohenberg.training.scaler import TargetScaler
-from hohenberg.volumetric.data import ViewConfig
+from hohenberg.volumetric.data import KEY_BATCH, KEY_GRID, KEY_Z, ViewConfig
 from hohenberg.volumetric.networks import EncoderConfig, VolumetricEncoder, parameter_count
 
 
@@ -80,8 +80,8 @@ class VolumetricRegressor(nn.Module):
         return self.head(pooled)
 
     def forward(self, batch: dict) -> torch.Tensor:
-        out = self.normalised(batch["grid"])
-        return self.scaler.restore(out.float(), batch["z"], batch["batch"])
+        out = self.normalised(batch[KEY_GRID])
+        return self.scaler.restore(out.float(), batch[KEY_Z], batch[KEY_BATCH])
 
     @property
     def n_parameters(self) -> int:

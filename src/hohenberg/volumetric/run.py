@@ -27,12 +27,12 @@ import torch
 from torch.utils.data import DataLoader
 
 from hohenberg.datasets.qm9 import quick_subset
-from hohenberg.datasets.splits import resolve_kind, split_table, write_split_ids
+from hohenberg.datasets.splits import PARTS, evaluation_ids, resolve_kind, sized_parts, split_table, write_split_ids
 from hohenberg.datasets.targets import table_elements
 from hohenberg.errors import HohenbergError
 from hohenberg.fileio import atomic_open, atomic_write
 from hohenberg.models.metrics import error_summary, report_unit, target_label
-from hohenberg.training.checkpoint import load_model_dir, save_model_file
+from hohenberg.training.checkpoint import load_model, save_model_file
 from hohenberg.training.lightning_module import OptimConfig, RegressionTask
 from hohenberg.training.trainer import TrainConfig, fit
 from hohenberg.volumetric.data import PredictedDensities, StoreVolumes, TableVolumes, ViewCollate
@@ -63,17 +63,10 @@ def split_ids(store_ids: Sequence[str], table, cfg: VolumetricRunConfig) -> dict
     """Train/val/test ids: the table's split restricted to the store (module docstring)."""
     held = set(store_ids)
     split = split_table(table, cfg.split, cfg.split_seed)
-    out = {}
-    for name, n in (("train", cfg.n_train), ("val", cfg.n_val), ("test", cfg.n_test)):
-        rows = np.array([r for r in split[name] if str(table.ids[r]) in held], dtype=np.int64)
-        if n is not None:
-            if n > len(rows):
-                raise HohenbergError(f"asked for {n} {name} molecules; the store holds {len(rows)} of that split")
-            rows = quick_subset(rows, n, cfg.split_seed)
-        if len(rows) == 0:
-            raise HohenbergError(f"the store holds no molecule of the {name} split")
-        out[name] = [str(table.ids[r]) for r in rows]
-    return out
+    parts = {k: np.array([r for r in split[k] if str(table.ids[r]) in held], dtype=np.int64) for k in PARTS}
+    rows = sized_parts(parts, {"train": cfg.n_train, "val": cfg.n_val, "test": cfg.n_test},
+                       lambda r, n: quick_subset(r, n, cfg.split_seed))
+    return {k: [str(table.ids[r]) for r in v] for k, v in rows.items()}
 
 
 def source_of(store, table, mcfg: VolumetricModelConfig) -> tuple[list[str], dict]:
@@ -138,7 +131,7 @@ def train_volumetric(store: str | Path | None, table, cfg: VolumetricRunConfig, 
         plan = plan_batch_size(model, lambda n: collate([sample[i % len(sample)] for i in range(n)]),
                                parse_bytes(cfg.max_memory), autocast)
         batch_size = plan.batch_size
-        log(f"--max-memory {cfg.max_memory}: batch size {batch_size} "
+        log(f"memory budget {cfg.max_memory}: batch size {batch_size} "
             f"({plan.per_sample_bytes / 2**20:.1f} MiB activations per sample)")
     task = RegressionTask(model, mcfg.targets, OptimConfig(lr=tcfg.lr, weight_decay=tcfg.weight_decay, loss=tcfg.loss,
                                                                    schedule=tcfg.lr_schedule))
@@ -236,16 +229,10 @@ def evaluate_model(model: VolumetricRegressor, dataset: StoreVolumes, tta: int, 
                                    for j, t in enumerate(targets)}
     if out is not None:
         _write_predictions(out / "test_predictions.csv", dataset.ids, targets, pred["mean"], y)
-        from hohenberg.reports.parity import parity_grid
+        from hohenberg.reports.figures import target_parity
 
-        panels = {}
-        for j, t in enumerate(targets[:6]):
-            unit, factor = report_unit(t)
-            if unit == "meV":
-                unit, factor = "eV", 1.0
-            panels[target_label(t)] = (y[:, j] * factor, pred["mean"][:, j] * factor, unit)
-        parity_grid(out / "parity.png", panels, title=f"3D CNN {model.cfg.encoder.arch} "
-                                                      f"({'+'.join(model.cfg.view.channels)}), test")
+        target_parity(out / "parity.png", targets[:6], y, pred["mean"],
+                      title=f"3D CNN {model.cfg.encoder.arch} ({'+'.join(model.cfg.view.channels)}), test")
     return summary
 
 
@@ -258,10 +245,8 @@ def _write_predictions(path: Path, ids, targets, pred, y) -> None:
 
 
 def load_volumetric(model_dir: str | Path) -> tuple[VolumetricRegressor, dict]:
-    saved = load_model_dir(model_dir, MODEL_KIND, "hohenberg train volumetric")
-    model = build_model(VolumetricModelConfig.from_dict(saved.config))
-    model.load_state_dict(saved.state_dict)
-    return model.eval(), saved.provenance
+    return load_model(model_dir, MODEL_KIND, "hohenberg train volumetric", VolumetricModelConfig.from_dict,
+                      build_model)
 
 
 def evaluate_volumetric(model_dir: str | Path, store: str | Path | None, table, split: str = "test", tta: int = 1,
@@ -272,19 +257,15 @@ def evaluate_volumetric(model_dir: str | Path, store: str | Path | None, table, 
     held = source_of(store, table, model.cfg)[0]
     if split == "all":
         in_table = set(map(str, table.ids))
-        ids = [i for i in held if i in in_table]
-    else:
-        if split not in ("train", "val", "test"):
-            raise HohenbergError(f"--split must be test, val, train or all, not {split!r}")
-        stored = Path(model_dir) / "split.json"
-        if stored.is_file():
-            listed = json.loads(stored.read_text())[split]
-            ids = [i for i in listed if i in set(held)]
-        else:  # a model directory written before splits were stored as ids
-            sizes = prov.get("split_sizes", {})
-            cfg = VolumetricRunConfig(n_train=sizes.get("train"), n_val=sizes.get("val"), n_test=sizes.get("test"),
-                                      split_seed=int(prov.get("split_seed", 0)), split=prov.get("split", "auto"))
-            ids = split_ids(held, table, cfg)[split]
+        held = [i for i in held if i in in_table]
+
+    def rebuild():  # a model directory written before splits were stored as ids
+        sizes = prov.get("split_sizes", {})
+        cfg = VolumetricRunConfig(n_train=sizes.get("train"), n_val=sizes.get("val"), n_test=sizes.get("test"),
+                                  split_seed=int(prov.get("split_seed", 0)), split=prov.get("split", "auto"))
+        return split_ids(held, table, cfg)
+
+    ids = evaluation_ids(model_dir, split, held, store, rebuild)
     ds = make_dataset(store, ids, table, model.cfg, density_from=prov.get("density_from", "store"))
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
