@@ -43,3 +43,23 @@ def test_no_private_names_across_packages():
            if target.startswith("hohenberg.") and _package(target) != _package(name)
            for n in names if n.startswith("_") and not n.startswith("__")]
     assert not bad, "private names used outside their package (make them public where they are an API):\n" + "\n".join(bad)
+
+
+def _raised_strings(tree: ast.Module):
+    """(line, text) of every string literal inside a ``raise`` statement (f-string parts included)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            for sub in ast.walk(node.exc):
+                if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                    yield sub.lineno, sub.value
+
+
+def test_library_errors_name_no_command_line_flag():
+    """The library is called from Python too, where ``--split`` means nothing: its errors name the
+    option (``split must be ...``) and the command line adds the flag where it needs one."""
+    import re
+
+    flag = re.compile(r"--[A-Za-z]")
+    bad = [f"{name}:{line}: {text!r}" for name, tree in _modules().items() if _package(name) != "hohenberg.cli"
+           for line, text in _raised_strings(tree) if flag.search(text)]
+    assert not bad, "library errors that name a command-line flag:\n" + "\n".join(bad)

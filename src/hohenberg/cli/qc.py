@@ -64,7 +64,10 @@ def run(
     from hohenberg.hkmap.scf import guess_report, parse_guess, run_scf_guess
     from hohenberg.qc.levels import parse_level
 
-    parse_guess(guess)
+    try:
+        parse_guess(guess)
+    except InputError as exc:
+        raise InputError(None, f"--guess: {exc.message}") from None
     if parse_level(level).is_xtb:
         if guess != "minao":
             raise InputError(None, f"--guess {guess}: xTB levels take no SCF guess")

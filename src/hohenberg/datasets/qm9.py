@@ -98,7 +98,7 @@ def detect_source(path: str | Path | None) -> Source:
             data = None
         if data is None or not data.is_dir():
             raise InputError(
-                None, "no --source given and the qm9pack package is not installed; "
+                None, "no source given and the qm9pack package is not installed; "
                 "install it (pip install qm9pack==1.0.3) or pass the wheel, a directory of "
                 "dsgdb9nsd_*.xyz files or dsgdb9nsd.xyz.tar.bz2",
             )

@@ -31,10 +31,11 @@ def parse_guess(text: str) -> tuple[str, str | None]:
     if text.startswith("hkmap:"):
         path = text[len("hkmap:"):]
         if not path:
-            raise InputError(None, "--guess hkmap:MODEL_DIR needs the model directory")
+            raise InputError(None, "the SCF guess hkmap:MODEL_DIR needs the model directory")
         return "hkmap", path
     if text not in PYSCF_GUESSES:
-        raise InputError(None, f"--guess {text!r}: choose {', '.join(PYSCF_GUESSES)} or hkmap:MODEL_DIR")
+        raise InputError(None, f"SCF guess must be one of {', '.join(PYSCF_GUESSES)} or hkmap:MODEL_DIR, "
+                               f"not {text!r}")
     return text, None
 
 

@@ -154,8 +154,8 @@ def run_batch(molecules: Iterable[BatchItem], out: str | Path, config: BatchConf
         raise HohenbergError(f"a grid of spacing {config.spacing:g} A, {config.size} points per axis and margin "
                              f"{config.margin:g} A holds no molecule (spacing > 0, size >= 2, margin >= 0)")
     if config.density and not level.has_density:
-        raise HohenbergError(f"level {level.name} has no density grid: run the batch with density=False "
-                             f"(--no-density), properties only")
+        raise HohenbergError(f"level {level.name} has no density grid: run the batch without density grids "
+                             f"(density=False), properties only")
     if config.optimize and not parse_level(config.optimize).is_xtb:
         raise HohenbergError(f"optimize={config.optimize!r}: geometries are relaxed with an xTB level "
                              f"(gfn2-xtb, gfn1-xtb)")

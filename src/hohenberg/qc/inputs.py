@@ -88,7 +88,7 @@ def read_batch_input(source: str | Path, ids: Sequence[str] | None = None,
 
 def _limit(limit: int | None, n: int) -> int:
     if limit is not None and limit < 0:
-        raise InputError(None, f"--limit {limit}: must not be negative")
+        raise InputError(None, f"limit must not be negative, not {limit}")
     return n if limit is None else min(limit, n)
 
 

@@ -77,7 +77,7 @@ def plan_batch_size(model: torch.nn.Module, make_batch, budget_bytes: int, autoc
     if n < 1:
         raise ValueError(f"a budget of {budget_bytes / 2**20:.0f} MiB cannot hold one sample "
                          f"(~{(fixed + per) * safety / 2**20:.0f} MiB needed); lower the grid size, "
-                         "or use --checkpointing / --precision bf16-mixed")
+                         "or use activation checkpointing / bf16-mixed precision")
     return MemoryPlan(min(n, max_batch), per, fixed, budget_bytes)
 
 
