@@ -67,17 +67,13 @@ def mine_command(
 def _metrics(target: str, y: np.ndarray, pred: np.ndarray) -> dict:
     """Regression errors with their unit in the key (``mae_meV``; ``mae_target_unit`` when the
     target's name carries no unit) and R^2."""
-    from hohenberg.models.metrics import error_summary
+    from hohenberg.models.metrics import regression_errors, report_unit
 
     if len(y) == 0:
         return {}
-    out = error_summary(target, y, pred)
-    if "mae_" in out:  # a name without a unit suffix: errors are in whatever unit the column has
-        out = {"mae_target_unit": out.pop("mae_"), "rmse_target_unit": out.pop("rmse_"), **out}
-    err = pred - y
-    var = float(((y - y.mean()) ** 2).sum())
-    out["r2"] = float(1 - (err**2).sum() / var) if var > 0 else None
-    return out
+    unit, factor = report_unit(target)
+    # a name without a unit suffix: errors are in whatever unit the column has
+    return regression_errors(y, pred, unit or "target_unit", factor, r2=True)
 
 
 def _class_metrics(est, smiles: list, y: np.ndarray) -> dict:

@@ -21,7 +21,7 @@ from hohenberg.fileio import atomic_write
 from hohenberg.graph.domain import Domain
 from hohenberg.graph.predictor import CARD, EnsemblePredictor, sha256_of
 from hohenberg.models.calibration import fit_sigma_calibration, within
-from hohenberg.models.metrics import error_summary, report_unit
+from hohenberg.models.metrics import error_summary, regression_errors, report_unit
 from hohenberg.molecules.table import MoleculeTable
 from hohenberg.units import unit_of
 
@@ -127,10 +127,8 @@ def _test_slice(predictor: EnsemblePredictor, table: MoleculeTable, rows: np.nda
     sub.save(path)
     mols = list(MoleculeTable.load(path))  # exactly what a test will read back
     pred = predictor.predict(mols)
-    mae = {}
-    for j, t in enumerate(predictor.targets):
-        y = np.asarray(sub.properties[t], float)
-        mae[t] = float(np.mean(np.abs(pred.mean[:, j] - y)))
+    mae = {t: regression_errors(sub.properties[t], pred.mean[:, j], "target_unit")["mae_target_unit"]
+           for j, t in enumerate(predictor.targets)}
     return {"file": Path(path).name, "molecules": int(len(rows)),
             "rows": "the first molecules of the test split, in split order", "mae_target_unit": mae}
 
