@@ -12,7 +12,7 @@ outcomes:
 * silent: exit 0 on input that must be refused, or repaired without a word;
 * hang: still running at the time limit (killed).
 
-    python benchmarks/bad_inputs.py [--timeout 60] [--category SMILES] [--json]
+    python benchmarks/bad_inputs.py [--timeout 60] [--category SMILES] [--match TEXT] [--json]
 """
 
 from __future__ import annotations
@@ -62,12 +62,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--timeout", type=float, default=60.0, help="Seconds before a case counts as a hang.")
     ap.add_argument("--category", default=None, help="Only this category.")
+    ap.add_argument("--match", default=None, help="Only cases whose label contains this text.")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         cases = build_cases(Path(tmp))
         if args.category:
             cases = [c for c in cases if c.category == args.category]
+        if args.match:
+            cases = [c for c in cases if args.match in c.label]
         results = []
         for case in cases:
             r = run_case(case, args.timeout)

@@ -85,6 +85,15 @@ def test_every_corpus_case_is_one_clear_message(corpus, capsys, monkeypatch):
     assert not failures, "\n".join(failures)
 
 
+def test_a_bug_keeps_its_traceback(monkeypatch):
+    def broken():
+        raise RuntimeError("a bug, not the user's mistake")
+
+    monkeypatch.setattr(cli_main, "app", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        cli_main.main()
+
+
 def test_long_messages_are_cut_to_one_line():
     text = "x" * 10_000 + "\n" + "y" * 10
     short = cli_main.one_line(text)
