@@ -153,6 +153,9 @@ def optimize_geometry(molecule: Molecule, method: Level | str = "gfn2-xtb", fmax
     from tblite.ase import TBLite
     from tblite.exceptions import TBLiteRuntimeError, TBLiteValueError
 
+    from hohenberg.qc.checks import check_geometry
+
+    check_geometry(molecule)  # forces on overlapping atoms would fling them apart, not relax them
     level = parse_level(method)
     name = xtb_method(level)
     atoms = molecule.to_ase()
