@@ -89,6 +89,59 @@ def test_split_file_and_its_errors(own_table, tmp_path):
     assert sorted(ids[::-1][i] for i in by_ids["test"]) == sorted(ids[100:])
 
 
+def test_runner_split_helpers_restrict_cut_and_read_back(tmp_path):
+    """What the graph, volumetric and HK-map runners share: a split restricted to what a store
+    holds and cut to sizes (errors naming the part), the ids of a stored part read back."""
+    from hohenberg.datasets.splits import check_part, evaluation_ids, read_id_lists, sized_parts, write_split_ids
+    from hohenberg.errors import HohenbergError
+
+    parts = {"train": list("abcdef"), "val": ["g", "h"], "test": ["i", "j"]}
+    cut = sized_parts(parts, {"train": 3, "val": None, "test": 1}, lambda ids, n: ids[:n])
+    assert cut == {"train": ["a", "b", "c"], "val": ["g", "h"], "test": ["i"]}
+    with pytest.raises(HohenbergError, match="asked for 7 train molecules; the store holds 6"):
+        sized_parts(parts, {"train": 7}, lambda ids, n: ids[:n])
+    with pytest.raises(HohenbergError, match="no molecule of the val split"):
+        sized_parts({**parts, "val": []}, {}, lambda ids, n: ids[:n])
+    with pytest.raises(InputError, match="split must be test, val, train or all, not 'dev'"):
+        check_part("dev")
+    write_split_ids(tmp_path, parts, "random", 0)
+    assert evaluation_ids(tmp_path, "test", ["j", "x", "i"]) == ["i", "j"]  # the file's order, held ids only
+    assert evaluation_ids(tmp_path, "all", ["x"]) == ["x"]
+    with pytest.raises(InputError, match="store.*holds none of the model's val molecules"):
+        evaluation_ids(tmp_path, "val", ["a"], where="store")
+    with pytest.raises(InputError, match="no split.json"):
+        evaluation_ids(tmp_path / "old", "test", ["a"])
+    assert evaluation_ids(tmp_path / "old", "test", ["a"], rebuild=lambda: {"test": ["a"]}) == ["a"]
+    nested = tmp_path / "nested.json"
+    nested.write_text(json.dumps({"train100": list("ab"), "train": list("abc"), "val": ["g"], "test": ["i"]}))
+    assert read_id_lists(nested)["train"] == list("abc")
+
+
+def test_saved_models_with_unreadable_configuration_or_weights_are_errors(tmp_path):
+    """The one loader of the runners' model directories: a configuration this version cannot
+    read, weights that do not fit it and another kind of model are errors naming the file."""
+    from hohenberg.training.checkpoint import load_model, save_model_file
+
+    def read(config: dict) -> int:
+        return int(config["width"])
+
+    def load():
+        return load_model(tmp_path, "linear", "a test", read, lambda width: torch.nn.Linear(width, 1))
+
+    save_model_file(tmp_path / "model.pt", "linear", {"width": 3}, torch.nn.Linear(3, 1).state_dict(), {"seed": 1})
+    model, provenance = load()
+    assert model.in_features == 3 and not model.training and provenance == {"seed": 1}
+    save_model_file(tmp_path / "model.pt", "linear", {"wide": 3}, torch.nn.Linear(3, 1).state_dict(), {})
+    with pytest.raises(InputError, match="model.pt: not a linear model this version reads"):
+        load()
+    save_model_file(tmp_path / "model.pt", "linear", {"width": 4}, torch.nn.Linear(3, 1).state_dict(), {})
+    with pytest.raises(InputError, match="weights do not fit"):
+        load()
+    save_model_file(tmp_path / "model.pt", "hkmap", {"width": 3}, torch.nn.Linear(3, 1).state_dict(), {})
+    with pytest.raises(InputError, match="a 'hkmap' model, not a 'linear' one"):
+        load()
+
+
 def test_targets_elements_and_extensive_names(own_table, qm9_table):
     assert table_targets(own_table) == ("logp_1", "mr_cm3mol")
     assert len(table_targets(qm9_table)) == 13
