@@ -13,7 +13,11 @@ have been measured (those among the 50 count) or after ``--cap`` calls.  Strateg
 * ``greedy``: the GP-Tanimoto mean, no uncertainty;
 * ``gp-ei``: GP-Tanimoto + expected improvement;
 * ``gin-ei``: graph-network ensemble + expected improvement (slow on a CPU: ``--graph-seeds``);
-* ``gp-ucb``, ``gp-ts``: GP-Tanimoto + UCB (beta 4) or Thompson sampling (not in the default set).
+* ``gp-ucb``, ``gp-ts``: GP-Tanimoto + UCB (beta 4) or Thompson sampling (not in the default set);
+* ``gp3d-ei``: GP-Tanimoto-3D (fingerprint + force-field polarity descriptors on the table's own
+  B3LYP geometry) + EI; ``gp3d-mmff-ei``: the same with ETKDG + MMFF94 geometries from the SMILES,
+  what a pool without geometries gets (not in the default set; the descriptors are cached in
+  ``--out``, the MMFF ones take minutes).
 
 Reported per task and strategy: median, quartiles, min and max of the calls over seeds, how many
 seeds found all 5 within the cap (a censored seed counts as the cap, so a median is then a lower
@@ -35,20 +39,22 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 TASKS = {"gap-max": ("gap_eV", "max"), "gap-min": ("gap_eV", "min"), "homo-max": ("homo_eV", "max"),
          "dipole-max": ("mu_D", "max")}
-STRATEGIES = {"random": ("gp-tanimoto", "random"), "greedy": ("gp-tanimoto", "greedy"),
-              "gp-ei": ("gp-tanimoto", "ei"), "gin-ei": ("gin", "ei"),
-              "gp-ucb": ("gp-tanimoto", "ucb"), "gp-ts": ("gp-tanimoto", "thompson")}  # the last two: --strategies
+# name: (surrogate, acquisition, features); features name the geometry the 3D surrogate sees
+STRATEGIES = {"random": ("gp-tanimoto", "random", "gp-tanimoto"), "greedy": ("gp-tanimoto", "greedy", "gp-tanimoto"),
+              "gp-ei": ("gp-tanimoto", "ei", "gp-tanimoto"), "gin-ei": ("gin", "ei", "gin"),
+              "gp-ucb": ("gp-tanimoto", "ucb", "gp-tanimoto"), "gp-ts": ("gp-tanimoto", "thompson", "gp-tanimoto"),
+              "gp3d-ei": ("gp-tanimoto-3d", "ei", "3d-table"), "gp3d-mmff-ei": ("gp-tanimoto-3d", "ei", "3d-mmff")}
 
 
 def search(pool, y, task, strategy, seed, features, args) -> dict:
     from hohenberg.design.acquisition import Goal
     from hohenberg.design.loop import DesignConfig, DesignRun
     from hohenberg.design.oracle import TableOracle
-    from hohenberg.design.surrogates import GraphEnsemble
+    from hohenberg.design.surrogates import GPTanimoto3D, GraphEnsemble
 
     target, goal = TASKS[task]
     top = set(np.argsort(-Goal(goal).score(y), kind="stable")[:args.top].tolist())
-    surrogate, acquisition = STRATEGIES[strategy]
+    surrogate, acquisition, _ = STRATEGIES[strategy]
     cap = len(pool) if strategy == "random" else args.n_initial + args.cap
     batch = args.graph_batch if surrogate == "gin" else args.batch
     cfg = DesignConfig(target, goal, "qm9-subset", surrogate=surrogate, acquisition=acquisition, batch=batch,
@@ -57,6 +63,8 @@ def search(pool, y, task, strategy, seed, features, args) -> dict:
     if surrogate == "gin":
         run.surrogate = GraphEnsemble(n_members=args.graph_members, hidden=32, epochs=args.graph_epochs,
                                       warm_epochs=args.graph_warm_epochs, seed=seed)
+    if surrogate == "gp-tanimoto-3d" and args.gp3d_kernel != "sum-linear":
+        run.surrogate = GPTanimoto3D(combine=args.gp3d_kernel.split("-")[0], linear=False)
     t = time.perf_counter()
     run.run(stop=lambda r: sum(c["index"] in top for c in r.calls) >= args.find)
     hits = np.cumsum([c["index"] in top for c in run.calls])
@@ -116,6 +124,7 @@ def main() -> None:
     ap.add_argument("--table", default=str(ROOT / "runs/qm9/qm9.npz"))
     ap.add_argument("--pool-size", type=int, default=10000)
     ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
     ap.add_argument("--graph-seeds", type=int, default=3)
     ap.add_argument("--strategies", default="random,greedy,gp-ei,gin-ei")
     ap.add_argument("--tasks", default=",".join(TASKS))
@@ -128,6 +137,8 @@ def main() -> None:
     ap.add_argument("--graph-members", type=int, default=3)
     ap.add_argument("--graph-epochs", type=int, default=60)
     ap.add_argument("--graph-warm-epochs", type=int, default=15)
+    ap.add_argument("--gp3d-kernel", default="sum-linear", choices=("sum-linear", "sum", "product"),
+                    help="gp3d strategies: Tanimoto + RBF + linear on the descriptors, Tanimoto + RBF, Tanimoto x RBF")
     ap.add_argument("--out", default=str(ROOT / "runs/design"))
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -136,7 +147,8 @@ def main() -> None:
 
     warnings.filterwarnings("ignore")  # BoTorch's optimiser warnings on a few fits
     from hohenberg.design.pool import Pool
-    from hohenberg.design.surrogates import featurize
+    from hohenberg.design.polarity import polarity_matrix
+    from hohenberg.design.surrogates import featurize, morgan_fingerprints
     from hohenberg.molecules.table import MoleculeTable
 
     t0 = time.perf_counter()
@@ -145,20 +157,29 @@ def main() -> None:
     smiles = [str(s) for s in table.text["smiles"][rows_idx]]
     pool = Pool([str(i) for i in table.ids[rows_idx]], smiles)
     strategies = args.strategies.split(",")
-    features = {"gp-tanimoto": featurize("gp-tanimoto", smiles)}
-    if "gin-ei" in strategies:
-        features["gin"] = featurize("gin", smiles)
-    prep_s = time.perf_counter() - t0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    features = {"gp-tanimoto": morgan_fingerprints(smiles)}
+    if "gin-ei" in strategies:
+        features["gin"] = featurize("gin", smiles)
+    for geometry in ("table", "mmff"):
+        if f"3d-{geometry}" not in {STRATEGIES[s][2] for s in strategies}:
+            continue
+        cache = out / f"polarity-{geometry}-{len(pool)}.npy"  # the pool is fixed by its size (seed 0)
+        if cache.is_file():
+            desc = np.load(cache)
+        else:
+            desc = polarity_matrix(smiles, table.take(rows_idx) if geometry == "table" else None)
+            np.save(cache, desc)
+        features[f"3d-{geometry}"] = np.hstack([features["gp-tanimoto"], desc.astype(np.float32)])
+    prep_s = time.perf_counter() - t0
     rows = []
     for task in args.tasks.split(","):
         y = np.asarray(table.properties[TASKS[task][0]][rows_idx], float)
         for strategy in strategies:
             seeds = args.graph_seeds if strategy == "gin-ei" else args.seeds
-            for seed in range(seeds):
-                surrogate = STRATEGIES[strategy][0]
-                r = search(pool, y, task, strategy, seed, features[surrogate], args)
+            for seed in range(args.first_seed, args.first_seed + seeds):
+                r = search(pool, y, task, strategy, seed, features[STRATEGIES[strategy][2]], args)
                 rows.append(r)
                 print(json.dumps(r), file=sys.stderr, flush=True)
                 with open(out / "design-qm9.csv", "w", newline="") as fh:  # rewritten as it grows
@@ -168,7 +189,8 @@ def main() -> None:
     plot(rows, out / "design-qm9.png")
     result = {"pool_size": len(pool), "pool_seed": 0, "n_initial": args.n_initial, "top": args.top, "find": args.find,
               "cap": args.cap, "batch": args.batch, "graph_batch": args.graph_batch, "seeds": args.seeds,
-              "graph_seeds": args.graph_seeds, "prep_s": round(prep_s, 1),
+              "graph_seeds": args.graph_seeds, "first_seed": args.first_seed,
+              "gp3d_kernel": args.gp3d_kernel, "prep_s": round(prep_s, 1),
               "wall_s": round(time.perf_counter() - t0, 1), "tasks": summarise(rows, args),
               "files": {"csv": str(out / "design-qm9.csv"), "png": str(out / "design-qm9.png")}}
     (out / "design-qm9.json").write_text(json.dumps(result, indent=1))

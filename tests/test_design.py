@@ -146,6 +146,64 @@ def test_gp_fits_and_predicts_with_uncertainty():
     assert gp.sample(X[8:], 3).shape == (3, 2)
 
 
+# -- 3D polarity --------------------------------------------------------------------------------
+def test_charge_dipole_of_two_point_charges():
+    from hohenberg.design.polarity import DEBYE_PER_E_ANGSTROM, charge_dipole
+
+    mu = charge_dipole([1.0, -1.0], [[1.0, 2, 3], [1.0, 2, 2]])
+    np.testing.assert_allclose(mu, [0, 0, DEBYE_PER_E_ANGSTROM])
+    np.testing.assert_allclose(charge_dipole([1.0, -1.0], [[6.0, 2, 3], [6.0, 2, 2]]), mu)  # origin-free
+
+
+def test_polarity_descriptors_see_what_the_fingerprint_misses():
+    from hohenberg.design.polarity import DESCRIPTORS, polarity_matrix
+    from hohenberg.design.surrogates import morgan_fingerprints
+
+    smiles = ["O=C=O", "c1ccccc1", "C=O", "CC#N", "F/C=C/F", "F/C=C\\F"]
+    D = dict(zip(smiles, polarity_matrix(smiles)))  # ETKDG + MMFF94 geometries
+    mu = DESCRIPTORS.index("mu_mmff_D")
+    for symmetric in ("O=C=O", "c1ccccc1", "F/C=C/F"):
+        assert D[symmetric][mu] < 0.05, symmetric
+    for polar in ("C=O", "CC#N", "F/C=C\\F"):
+        assert D[polar][mu] > 2.0, polar
+    # trans and cis difluoroethene: the same Morgan fingerprint, dipoles 0 and ~3 D
+    fp = morgan_fingerprints(["F/C=C/F", "F/C=C\\F"])
+    assert np.array_equal(fp[0], fp[1])
+    # formaldehyde's dipole lies along its C=O axis, the axis of least inertia
+    axes = [DESCRIPTORS.index(f"mu_mmff_axis{k}_D") for k in (1, 2, 3)]
+    np.testing.assert_allclose(D["C=O"][axes], [D["C=O"][mu], 0, 0], atol=0.01)
+
+
+def test_polarity_on_table_geometries_tracks_the_dft_dipole(qm9_table):
+    from scipy.stats import spearmanr
+
+    from hohenberg.design.polarity import DESCRIPTORS, polarity_matrix
+
+    n = 40
+    D = polarity_matrix([str(s) for s in qm9_table.text["smiles"][:n]], qm9_table.take(np.arange(n)))
+    assert D.shape == (n, len(DESCRIPTORS)) and np.isfinite(D).all()
+    rho = spearmanr(D[:, DESCRIPTORS.index("mu_mmff_D")], qm9_table.properties["mu_D"][:n])[0]
+    assert rho > 0.7, rho
+
+
+def test_gp_3d_fits_and_predicts_with_uncertainty():
+    from hohenberg.design.polarity import DESCRIPTORS
+    from hohenberg.design.surrogates import GPTanimoto3D, featurize, make_surrogate
+
+    smiles = ["C=O", "CC=O", "CCC=O", "CC#N", "CCC#N", "O=C=O", "c1ccccc1", "CCO", "CCCC=O", "N#CCC#N"]
+    X = featurize("gp-tanimoto-3d", smiles)
+    assert X.shape == (len(smiles), 1024 + len(DESCRIPTORS))
+    y = X[:, 1024 + DESCRIPTORS.index("mu_mmff_D")].astype(float)  # a property the descriptors explain
+    gp = make_surrogate("gp-tanimoto-3d")
+    assert isinstance(gp, GPTanimoto3D)
+    gp.fit(X[:8], y[:8])
+    mean, std = gp.predict(X)
+    assert mean.shape == std.shape == (len(smiles),) and np.all(std > 0)
+    assert std[:8].mean() < std[8:].mean()  # more certain where it was trained
+    np.testing.assert_allclose(mean[:8], y[:8], atol=0.5)
+    assert gp.sample(X[8:], 3).shape == (3, 2)
+
+
 # -- searches with the table oracle on the QM9 fixture ----------------------------------------------
 @pytest.fixture(scope="module")
 def fixture_pool(qm9_table):

@@ -21,7 +21,9 @@ def design(
     budget: Annotated[int, typer.Option(help="Oracle calls in all, the random start included.")] = 100,
     batch: Annotated[int, typer.Option(help="Molecules measured per surrogate refit.")] = 10,
     initial: Annotated[int, typer.Option(help="Random picks measured before the first surrogate.")] = 10,
-    surrogate: Annotated[str, typer.Option(help="gp-tanimoto (GP on Morgan counts) or gin (graph ensemble).")] = "gp-tanimoto",
+    surrogate: Annotated[str, typer.Option(help="gp-tanimoto (GP on Morgan counts), gp-tanimoto-3d (the same "
+                                                 "plus force-field polarity descriptors on the 3D geometry: the "
+                                                 "table's own, else ETKDG + MMFF94) or gin (graph ensemble).")] = "gp-tanimoto",
     acquisition: Annotated[str, typer.Option(help="ei, ucb, thompson, greedy (mean only) or random.")] = "ei",
     seed: Annotated[int, typer.Option(help="Random start, mutation pool and ensemble initialisation.")] = 0,
     beta: Annotated[float, typer.Option(help="UCB: mean + sqrt(beta) * std.")] = 4.0,

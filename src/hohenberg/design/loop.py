@@ -131,7 +131,7 @@ class DesignRun:
             phase = cfg.acquisition
             if self.features is None:
                 self.log(f"featurizing {len(self.pool)} candidates for {cfg.surrogate}")
-                self.features = featurize(cfg.surrogate, self.pool.smiles)
+                self.features = featurize(cfg.surrogate, self.pool.smiles, getattr(self.pool, "molecules", None))
             t = time.perf_counter()
             if self.surrogate is None:
                 self.surrogate = make_surrogate(cfg.surrogate, cfg.seed)

@@ -3,7 +3,8 @@
 ``POOL`` is a molecule table (``.npz``, SMILES in its ``smiles`` text column, its properties kept
 for the ``table`` oracle), a SMILES file (``SMILES [name]`` per line), or ``mutate:SEEDS.smi``:
 the seeds and molecules one or two chemically valid edits away (:mod:`hohenberg.design.mutate`).
-A pool is saved with a run (``pool.csv``), so a resumed run searches the same molecules.
+A pool is saved with a run (``pool.csv``), so a resumed run searches the same molecules.  A
+table pool keeps the table's 3D geometries for the surrogate that reads them (``gp-tanimoto-3d``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class Pool:
     smiles: list[str]
     values: dict[str, np.ndarray] = field(default_factory=dict)  # known properties (table pools)
     origin: list[str] | None = None  # how each molecule was made (mutation pools)
+    # 3D geometries, indexable like ``smiles`` (a table pool's MoleculeTable); None: embed from SMILES
+    molecules: object | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -32,7 +35,9 @@ class Pool:
         idx = np.asarray(idx, int)
         return Pool([self.ids[i] for i in idx], [self.smiles[i] for i in idx],
                     {k: v[idx] for k, v in self.values.items()},
-                    None if self.origin is None else [self.origin[i] for i in idx])
+                    None if self.origin is None else [self.origin[i] for i in idx],
+                    None if self.molecules is None else self.molecules.take(idx) if hasattr(self.molecules, "take")
+                    else [self.molecules[i] for i in idx])
 
     def save(self, path: str | Path) -> Path:
         """``id,smiles,origin`` rows (values are not saved: the table oracle reads its table)."""
@@ -81,7 +86,10 @@ def load_pool(spec: str, size: int = 2000, max_heavy: int = 9, seed: int = 0, ro
             raise InputError(path, "this table has no SMILES column: a pool needs SMILES for the surrogates")
         smiles = [str(s) for s in table.text["smiles"]]
         ok = np.array([bool(s) for s in smiles])
-        pool = Pool([str(i) for i in table.ids], smiles, {k: np.asarray(v, float) for k, v in table.properties.items()})
+        # the table's geometries are the molecules' own (QM9: B3LYP); a table without atoms has none
+        geometry = table if len(table.numbers) and np.abs(table.positions).sum() > 0 else None
+        pool = Pool([str(i) for i in table.ids], smiles, {k: np.asarray(v, float) for k, v in table.properties.items()},
+                    None, geometry)
         return pool if ok.all() else pool.take(np.flatnonzero(ok))
     from hohenberg.qc.inputs import read_smiles_entries
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-SURROGATES = ("gp-tanimoto", "gin")
+SURROGATES = ("gp-tanimoto", "gp-tanimoto-3d", "gin")
 
 
 # -- fingerprints and the Tanimoto kernel ------------------------------------------------------
@@ -75,19 +75,27 @@ class GPTanimoto:
     def __init__(self, chunk: int = 256):
         self.chunk = chunk
 
+    def _covar_module(self, n_features: int):
+        from gpytorch.kernels import ScaleKernel
+
+        return ScaleKernel(tanimoto_kernel_class()())
+
+    def _inputs(self, X) -> torch.Tensor:
+        """The GP's input tensor for rows ``X`` (subclasses rescale columns here)."""
+        return torch.as_tensor(np.asarray(X), dtype=torch.float64)
+
     def fit(self, X, y) -> GPTanimoto:
         from botorch.exceptions.warnings import InputDataWarning
         from botorch.fit import fit_gpytorch_mll
         from botorch.models import SingleTaskGP
         from botorch.models.transforms.outcome import Standardize
-        from gpytorch.kernels import ScaleKernel
         from gpytorch.mlls import ExactMarginalLogLikelihood
 
-        X = torch.as_tensor(np.asarray(X), dtype=torch.float64)
+        X = self._inputs(X)
         Y = torch.as_tensor(np.asarray(y, float), dtype=torch.float64).reshape(-1, 1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", InputDataWarning)  # fingerprints are counts, not in [0, 1]
-            model = SingleTaskGP(X, Y, covar_module=ScaleKernel(tanimoto_kernel_class()()),
+            model = SingleTaskGP(X, Y, covar_module=self._covar_module(X.shape[-1]),
                                  outcome_transform=Standardize(m=1))
             mll = ExactMarginalLogLikelihood(model.likelihood, model)
             try:
@@ -102,7 +110,7 @@ class GPTanimoto:
         X = np.asarray(X)
         with torch.no_grad():
             for i in range(0, len(X), self.chunk):
-                post = self.model_.posterior(torch.as_tensor(X[i:i + self.chunk], dtype=torch.float64))
+                post = self.model_.posterior(self._inputs(X[i:i + self.chunk]))
                 mean.append(post.mean.squeeze(-1).numpy())
                 std.append(post.variance.clamp_min(0).sqrt().squeeze(-1).numpy())
         return np.concatenate(mean), np.concatenate(std)
@@ -111,8 +119,55 @@ class GPTanimoto:
         """(n, len(X)) joint posterior draws (keep ``len(X)`` to a few thousand: a Cholesky of it)."""
         torch.manual_seed(seed)
         with torch.no_grad():
-            post = self.model_.posterior(torch.as_tensor(np.asarray(X), dtype=torch.float64))
+            post = self.model_.posterior(self._inputs(X))
             return post.rsample(torch.Size([n])).squeeze(-1).numpy()
+
+
+class GPTanimoto3D(GPTanimoto):
+    """:class:`GPTanimoto` that also sees 3D polarity: the input is a Morgan count fingerprint
+    followed by ``n_descriptors`` columns of :mod:`hohenberg.design.polarity` (a force-field
+    charge dipole on the 3D geometry, its principal-axis components, TPSA, polar atoms).  Kernel
+    ``ScaleKernel(Tanimoto)`` on the fingerprint columns plus (``combine="sum"``) or times
+    (``"product"``) an ARD RBF kernel on the descriptor columns, standardised with the training
+    rows' mean and deviation (BoTorch's dimension-scaled length-scale prior); ``"sum"`` also adds
+    a ``ScaleKernel(Linear)`` on the descriptors when ``linear`` is true, so that a
+    trend (a larger estimated dipole, a larger dipole) carries beyond the training range, where
+    the RBF part returns to the mean."""
+
+    def __init__(self, chunk: int = 256, n_descriptors: int = 7, combine: str = "sum", linear: bool = True):
+        self.chunk = chunk
+        self.n_descriptors = n_descriptors
+        self.combine = combine
+        self.linear = linear
+
+    def _covar_module(self, n_features: int):
+        from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+        from gpytorch.kernels import LinearKernel, ScaleKernel
+
+        if self.combine not in ("sum", "product"):
+            raise ValueError(f"combine {self.combine!r}: sum or product")
+        n_fp = n_features - self.n_descriptors
+        desc = list(range(n_fp, n_features))
+        fp = tanimoto_kernel_class()(active_dims=list(range(n_fp)))
+        rbf = get_covar_module_with_dim_scaled_prior(ard_num_dims=len(desc), active_dims=desc)
+        if self.combine == "product":
+            return ScaleKernel(fp * rbf)
+        kernel = ScaleKernel(fp) + ScaleKernel(rbf)
+        if self.linear:
+            kernel = kernel + ScaleKernel(LinearKernel(active_dims=desc))
+        return kernel
+
+    def _inputs(self, X) -> torch.Tensor:
+        X = np.array(X, dtype=np.float64)
+        X[:, -self.n_descriptors:] = (X[:, -self.n_descriptors:] - self.shift_) / self.scale_
+        return torch.as_tensor(X)
+
+    def fit(self, X, y) -> GPTanimoto3D:
+        d = np.asarray(X, dtype=np.float64)[:, -self.n_descriptors:]
+        self.shift_ = d.mean(0)
+        sd = d.std(0)
+        self.scale_ = np.where(sd > 1e-8, sd, 1.0)  # a constant column stays constant
+        return super().fit(X, y)
 
 
 # -- graph ensemble -------------------------------------------------------------------------------
@@ -235,15 +290,25 @@ class GraphEnsemble:
 def make_surrogate(name: str, seed: int = 0):
     if name == "gp-tanimoto":
         return GPTanimoto()
+    if name == "gp-tanimoto-3d":
+        from hohenberg.design.polarity import DESCRIPTORS
+
+        return GPTanimoto3D(n_descriptors=len(DESCRIPTORS))
     if name == "gin":
         return GraphEnsemble(seed=seed)
     raise ValueError(f"unknown surrogate {name!r}; choose from {', '.join(SURROGATES)}")
 
 
-def featurize(name: str, smiles: Sequence[str]):
-    """The input ``X`` of surrogate ``name`` for ``smiles``."""
+def featurize(name: str, smiles: Sequence[str], molecules=None):
+    """The input ``X`` of surrogate ``name`` for ``smiles``; ``molecules`` (indexable like
+    ``smiles``: a :class:`~hohenberg.molecules.table.MoleculeTable` or a list of ``Molecule``)
+    gives the 3D geometries ``gp-tanimoto-3d`` uses (else RDKit ETKDG + MMFF94)."""
     if name == "gp-tanimoto":
         return morgan_fingerprints(smiles)
+    if name == "gp-tanimoto-3d":
+        from hohenberg.design.polarity import polarity_matrix
+
+        return np.hstack([morgan_fingerprints(smiles), polarity_matrix(smiles, molecules).astype(np.float32)])
     if name == "gin":
         return GraphSet([smiles_graph(s) for s in smiles])
     raise ValueError(f"unknown surrogate {name!r}; choose from {', '.join(SURROGATES)}")
