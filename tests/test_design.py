@@ -248,6 +248,20 @@ def test_graph_ensemble_search_runs(fixture_pool):
     assert len(chosen) == 8 and all(np.isfinite(c["pred_mean"]) for c in chosen)
 
 
+def test_gp_3d_search_reads_the_table_geometries(qm9_table):
+    from hohenberg.design.polarity import DESCRIPTORS
+
+    sub = qm9_table.take(np.arange(30))
+    pool = Pool([str(i) for i in sub.ids], [str(s) for s in sub.text["smiles"]], {}, None, sub)
+    y = np.asarray(sub.properties["mu_D"], float)
+    cfg = DesignConfig("mu_D", "max", "fixture", surrogate="gp-tanimoto-3d", batch=3, budget=9, n_initial=6)
+    run = DesignRun(cfg, pool, TableOracle(y)).run()
+    assert run.features.shape == (30, 1024 + len(DESCRIPTORS))
+    chosen = [c for c in run.calls if c["phase"] == "ei"]
+    assert len(chosen) == 3 and all(np.isfinite(c["pred_mean"]) and c["pred_std"] > 0 for c in chosen)
+    assert len({c["index"] for c in run.calls}) == 9
+
+
 def test_resume_repeats_no_call_and_a_finished_rerun_makes_none(fixture_pool, qm9_table, tmp_path):
     table = tmp_path / "pool.npz"
     qm9_table.save(table)
