@@ -297,8 +297,17 @@ def test_predict_density_grows_the_box_for_a_molecule_larger_than_the_training_b
     n = rep["grid_shape"][0]
     assert n > STORE_SIZE and n % 4 == 0 and rep["grid_shape"] == [n, n, n]
     assert n >= points_to_fit(read_molecules("C" * 16)[0].positions, STORE_SPACING)
-    assert rep["electrons"] == 130 and abs(rep["voxel_sum_electrons"] - 130) < 0.1 * 130
-    assert (tmp_path / "x.cube").stat().st_size > 0
+    # the electron count is fixed to the promolecule's voxel sum on the same points (the coarse
+    # test grid misses part of the cores, so not 130 itself): nothing of the chain was cut away
+    from hohenberg.molecules.cube import read_cube
+    from hohenberg.qc.promolecule import promolecule_density
+
+    cube = read_cube(tmp_path / "x.cube")
+    mol = read_molecules("C" * 16)[0]
+    pro = promolecule_density(mol.numbers, mol.positions, cube.grid, "hf/sto-3g")
+    assert rep["electrons"] == 130
+    assert rep["voxel_sum_electrons"] == pytest.approx(cube.grid.integrate(pro), rel=0.01)
+    assert cube.grid.integrate(pro) > 0.75 * 130
 
 
 def test_evaluate_routes_a_hkmap_directory_to_the_density_metrics(cli_model, store):
