@@ -314,7 +314,6 @@ def box_for(cfg: HKConfig, positions: np.ndarray, name: str = "the molecule") ->
     return replace(cfg, view=replace(cfg.view, size=size))
 
 
-@torch.no_grad()
 def predict_density(model: HKNet, numbers: np.ndarray, positions: np.ndarray, symmetries: int = 1,
                     name: str = "the molecule"):
     """The predicted density of one molecule on its output grid (a :class:`Grid` centred on the
@@ -326,10 +325,19 @@ def predict_density(model: HKNet, numbers: np.ndarray, positions: np.ndarray, sy
     cfg = box_for(model.cfg, positions, name)
     grid = grid_for(positions, cfg.output_spacing, cfg.output_size, name=name)
     center = grid.origin + cfg.output_spacing * (cfg.output_size - 1) / 2
+    return grid, predict_on_box(model, numbers, positions, center, symmetries, cfg)
+
+
+@torch.no_grad()
+def predict_on_box(model: HKNet, numbers: np.ndarray, positions: np.ndarray, center: np.ndarray,
+                   symmetries: int = 1, cfg: HKConfig | None = None) -> np.ndarray:
+    """The predicted density (e/bohr^3) on the output box of ``cfg`` (default: the model's)
+    centred at ``center`` (Angstrom), as given: e.g. a stored record's box, which a store written
+    with a smaller margin may hold closer to the atoms than :func:`predict_density` would."""
+    cfg = cfg or model.cfg
     item = {"id": "input", "density": None, "promolecule": None,
-            "center": torch.as_tensor(center, dtype=torch.float64), "spacing": cfg.output_spacing,
+            "center": torch.as_tensor(np.asarray(center, dtype=np.float64)), "spacing": cfg.output_spacing,
             "numbers": torch.as_tensor(np.asarray(numbers), dtype=torch.long),
             "positions": torch.as_tensor(np.asarray(positions, dtype=np.float64))}
     batch = HKCollate(cfg)([item])
-    rho = symmetrised(model, batch[KEY_X], batch[KEY_PRO], symmetries)[0].double().numpy()
-    return grid, rho
+    return symmetrised(model, batch[KEY_X], batch[KEY_PRO], symmetries)[0].double().numpy()

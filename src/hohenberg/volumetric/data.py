@@ -193,8 +193,8 @@ class PredictedDensities(Dataset):
     the promolecule (no SCF): the seed's pipeline molecule -> promolecule -> HK map -> density ->
     3D CNN, trained and tested like the SCF density.
 
-    The map predicts on the box the store used (same centre, size and spacing: both come from
-    :func:`hohenberg.grids.grid_for`), so the prediction takes the stored density's place exactly.
+    The map predicts on each record's own box (its centre, the store's size and spacing, which
+    must be the map's), so the prediction takes the stored density's place exactly.
     Each prediction is made once and kept in ``cache_dir/hkmap-SHA/ID.npy`` (float16, atomic
     writes), keyed by the map's weights, so another map never reads these."""
 
@@ -231,17 +231,16 @@ class PredictedDensities(Dataset):
         return item
 
     def _predict(self, item: dict) -> np.ndarray:
-        from hohenberg.hkmap.run import load_hkmap, predict_density
+        from hohenberg.hkmap.run import load_hkmap, predict_on_box
 
         if self._model is None:
             self._model = load_hkmap(self.hkmap_dir)[0]
-        grid, rho = predict_density(self._model, item["numbers"].numpy(), item["positions"].numpy(), name=item["id"])
-        n = int(self.base.reader.config["size"])
-        center = grid.origin + float(grid.axes[0, 0]) * (grid.shape[0] - 1) / 2
-        if grid.shape != (n, n, n) or abs(float(grid.axes[0, 0]) - item["spacing"]) > 1e-9 \
-                or not np.allclose(center, item["center"].numpy(), atol=1e-6):
-            raise HohenbergError(f"{self.hkmap_dir}: the map's box ({grid.shape[0]}^3 at {float(grid.axes[0, 0]):g} A) "
-                                 f"is not the store's ({n}^3 at {item['spacing']:g} A) for {item['id']}")
+        cfg, n = self._model.cfg, int(self.base.reader.config["size"])
+        if cfg.output_size != n or abs(cfg.output_spacing - item["spacing"]) > 1e-9:
+            raise HohenbergError(f"{self.hkmap_dir}: the map's box ({cfg.output_size}^3 at {cfg.output_spacing:g} A) "
+                                 f"is not the store's ({n}^3 at {item['spacing']:g} A)")
+        # on the record's own box (its centre), so the prediction takes the stored density's place
+        rho = predict_on_box(self._model, item["numbers"].numpy(), item["positions"].numpy(), item["center"].numpy())
         return rho.astype(np.float16)
 
 
