@@ -197,7 +197,8 @@ def test_augmentation_makes_predictions_rotation_stable(store, qm9_table, tmp_pa
 
 
 # -- command line ----------------------------------------------------------------------------
-def test_cli_train_and_evaluate_volumetric_json(store, qm9_table, tmp_path):
+def _volumetric_cli(qm9_table, tmp_path):
+    """``train`` and ``evaluate`` as a small typer app, a runner, and the table saved to a file."""
     import typer
     from typer.testing import CliRunner
 
@@ -206,9 +207,13 @@ def test_cli_train_and_evaluate_volumetric_json(store, qm9_table, tmp_path):
     app = typer.Typer()
     app.command("train")(train_cmd)
     app.command("evaluate")(evaluate)
-    runner = CliRunner()
     table = tmp_path / "t.npz"
     qm9_table.save(table)
+    return app, CliRunner(), table
+
+
+def test_cli_train_and_evaluate_volumetric_json(store, qm9_table, tmp_path):
+    app, runner, table = _volumetric_cli(qm9_table, tmp_path)
     config = tmp_path / "net.json"
     config.write_text(json.dumps({"encoder": {"widths": [8, 16], "stem_width": 8}, "head_hidden": 16}))
     res = runner.invoke(app, ["train", str(store), "--table", str(table), "--out", str(tmp_path / "m"), "--arch",
@@ -254,18 +259,9 @@ def test_principal_frame_is_a_canonical_orientation(qm9_table):
 def test_a_promolecule_model_trains_from_a_table_alone_and_predicts_new_molecules_identically(qm9_table, tmp_path):
     """No store: views rendered from the table's atoms.  Evaluating again and predicting the test
     molecules as new molecules (the prediction path, Molecule in) give the training run's numbers."""
-    import typer
-    from typer.testing import CliRunner
-
-    from hohenberg.cli.volumetric import evaluate, train_volumetric as train_cmd
     from hohenberg.volumetric.predict import predict_volumetric
 
-    app = typer.Typer()
-    app.command("train")(train_cmd)
-    app.command("evaluate")(evaluate)
-    runner = CliRunner()
-    table = tmp_path / "t.npz"
-    qm9_table.save(table)
+    app, runner, table = _volumetric_cli(qm9_table, tmp_path)
     common = ["--size", "16", "--spacing", "0.8", "--widths", "8,16", "--targets", "homo_eV,U0_eV", "--epochs", "2",
               "--accelerator", "cpu", "--n-train", "60", "--n-val", "16", "--n-test", "20"]
     res = runner.invoke(app, ["train", str(table), "--out", str(tmp_path / "m"), "--inputs", "promolecule",
