@@ -218,7 +218,8 @@ def main() -> None:
     args = ap.parse_args()
     payload = tabulate(run(args), args.out)
     inputs = [k[:-4] for k in payload["rows"][0] if k.endswith("_mae") and k != "baseline_mae"]
-    print("\n| n_train | target | unit | baseline | " + " | ".join(f"CNN {i}" for i in inputs) + " |")
+    print("\n| n_train | target | unit | baseline | " + " | ".join("graph" if i == "graph" else f"CNN {i}" for i in inputs)
+          + " |")
     print("|---|---|---|---|" + "---|" * len(inputs))
     for r in payload["rows"]:
         print(f"| {r['n_train']} | {r['target']} | {r['unit']} | {r['baseline_mae']:.3g} | "
