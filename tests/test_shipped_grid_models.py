@@ -75,6 +75,7 @@ def test_predict_with_the_shipped_cnn_needs_no_scf_and_says_so():
     res = runner.invoke(app, ["predict", "--model", "qm9-promolecule-cnn", "CCO", "c1ccccc1", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
+    assert out["model"] == "qm9-promolecule-cnn (ships with the package)"
     assert out["channels"] == ["promolecule"] and "no density channel" in out["density_source"]
     assert [m["formula"] for m in out["molecules"]] == ["C2H6O", "C6H6"]
     assert all(np.isfinite(m["gap_eV"]) and 2 < m["gap_eV"] < 15 for m in out["molecules"])

@@ -229,7 +229,8 @@ def predict(
         from hohenberg.cli.volumetric import predict_volumetric_cli
 
         mols = [m for source in inputs for m in as_molecules(source)]
-        return predict_volumetric_cli(grid_model_dir(model), mols, density, tta, out, json_out)
+        shipped = f"{model} (ships with the package)" if model in SHIPPED_GRID else None
+        return predict_volumetric_cli(grid_model_dir(model), mols, density, tta, out, json_out, shipped)
 
     predictor = load_model(model)
     mols = []

@@ -219,7 +219,7 @@ def _evaluate_hkmap(model_dir: Path, store: Path, split: str, out: Optional[Path
 
 
 def predict_volumetric_cli(model_dir: Path, molecules: list, density: str, tta: int, out: Optional[Path],
-                           json_out: bool) -> None:
+                           json_out: bool, name: Optional[str] = None) -> None:
     """``hohenberg predict MODEL_DIR INPUT...`` for a volumetric model: prints what the work behind
     it (:func:`hohenberg.volumetric.predict.predict_volumetric`) returns."""
     from hohenberg.volumetric.predict import predict_volumetric
@@ -234,7 +234,7 @@ def predict_volumetric_cli(model_dir: Path, molecules: list, density: str, tta: 
             rec[t] = float(res["mean"][i, j])
             rec[f"{t}_rotation_std"] = float(res["std"][i, j]) if tta > 1 else None
         records.append(rec)
-    payload = {"model": str(model_dir), "model_type": "volumetric", "channels": res["channels"],
+    payload = {"model": name or str(model_dir), "model_type": "volumetric", "channels": res["channels"],
                "density_source": res["density_source"], "tta": tta,
                "uncertainty": "none (one model); with --tta N the spread over N orientations is given, not calibrated",
                "molecules": records}
