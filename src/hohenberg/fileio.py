@@ -5,6 +5,7 @@ A crash or Ctrl-C mid-write leaves the old file (or none), never a truncated one
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -74,3 +75,26 @@ def to_jsonable(obj: Any) -> Any:
 def write_json(path: str | Path, data: Any, indent: int = 2) -> Path:
     """``data`` (made plain by :func:`to_jsonable`) as a JSON file, written atomically."""
     return atomic_write(path, json.dumps(to_jsonable(data), indent=indent))
+
+
+def sha256_of(path: str | Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_checksums(folder: str | Path, digests: Mapping[str, str]) -> None:
+    """Every ``name -> SHA-256`` of a model card holds for the files in ``folder``; a missing or
+    changed file is an error naming it (a damaged installation or an edited model folder)."""
+    from hohenberg.errors import InputError
+
+    for name, digest in digests.items():
+        path = Path(folder) / name
+        if not path.is_file():
+            raise InputError(path, "missing: the model card lists it")
+        if sha256_of(path) != digest:
+            raise InputError(path, "checksum differs: the file does not match the model card (changed or "
+                                   "damaged); reinstall the package or retrain")

@@ -8,7 +8,6 @@ by ``hohenberg train graph`` loads as one too (without calibration, sigma is the
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from hohenberg.errors import InputError
+from hohenberg.fileio import verify_checksums
 from hohenberg.graph.domain import Domain, check_representable, domain_warnings
 from hohenberg.models.calibration import SigmaCalibration
 from hohenberg.molecules.molecule import Molecule
@@ -35,12 +35,6 @@ class Predictions:
     warnings: list[list[str]] = field(default_factory=list)
 
 
-def sha256_of(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _model_json(model_dir: Path) -> dict:
@@ -78,13 +72,7 @@ class EnsemblePredictor:
             except (OSError, ValueError) as exc:
                 raise InputError(card_path, f"unreadable model card ({exc})") from None
             if verify:
-                for name, digest in card.get("sha256", {}).items():
-                    path = model_dir / name
-                    if not path.is_file():
-                        raise InputError(path, "missing: the model card lists it")
-                    if sha256_of(path) != digest:
-                        raise InputError(path, "checksum differs from the model card's: the file was changed "
-                                               "or damaged; reinstall the package or retrain")
+                verify_checksums(model_dir, card.get("sha256", {}))
         cfg, members, _ = load_members(model_dir)
         calibration = {t: SigmaCalibration(**c) for t, c in card.get("calibration", {}).items()}
         domain = card.get("domain") or _model_json(model_dir).get("domain")

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hohenberg.fileio import atomic_write
+from hohenberg.fileio import atomic_write, sha256_of
 from hohenberg.graph.domain import Domain
-from hohenberg.graph.predictor import CARD, EnsemblePredictor, sha256_of
+from hohenberg.graph.predictor import CARD, EnsemblePredictor
 from hohenberg.models.calibration import fit_sigma_calibration, within
 from hohenberg.models.metrics import error_summary, regression_errors, report_unit
 from hohenberg.molecules.table import MoleculeTable

@@ -188,7 +188,7 @@ class StoreVolumes(MoleculeItems):
         return pro
 
 
-class PredictedDensities(Dataset):
+class PredictedDensities(MoleculeItems):
     """:class:`StoreVolumes` items whose ``density`` is the one a Hohenberg-Kohn map predicts from
     the promolecule (no SCF): the seed's pipeline molecule -> promolecule -> HK map -> density ->
     3D CNN, trained and tested like the SCF density.
@@ -199,21 +199,14 @@ class PredictedDensities(Dataset):
     writes), keyed by the map's weights, so another map never reads these."""
 
     def __init__(self, base: StoreVolumes, hkmap_dir: str | Path, cache_dir: str | Path | None = None):
-        from hohenberg.graph.predictor import sha256_of
+        from hohenberg.fileio import sha256_of
 
         self.base, self.hkmap_dir = base, Path(hkmap_dir)
-        self.ids = base.ids
+        self.ids, self._y = base.ids, base.y
         digest = sha256_of(self.hkmap_dir / "model.pt")[:12]
         root = Path(cache_dir) if cache_dir is not None else Path(base.reader.root) / ".cache"
         self.cache = root / f"hkmap-{digest}"
         self._model = None  # loaded on first use (in each loader worker)
-
-    def __len__(self) -> int:
-        return len(self.base)
-
-    @property
-    def y(self) -> np.ndarray:
-        return self.base.y
 
     def __getitem__(self, i: int) -> dict:
         item = self.base[i]

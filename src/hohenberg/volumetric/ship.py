@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 from hohenberg.errors import InputError
-from hohenberg.fileio import atomic_write
+from hohenberg.fileio import atomic_write, sha256_of, verify_checksums
 
 CARD = "card.json"
 METRIC_KEYS = ("n_test", "test_errors", "baseline_test_errors", "test", "promolecule", "dipole_mae_D",
@@ -30,7 +30,6 @@ def package_grid_model(model_dir: str | Path, dest: str | Path, *, name: str, co
     For a property model and the ``table`` with its targets, the first ``slice_size`` test
     molecules are written beside it (``test_slice.npz``) with the model's MAE on them through the
     prediction path (molecules in, views rendered on the spot), so that a test can recompute it."""
-    from hohenberg.graph.predictor import sha256_of
     from hohenberg.training.checkpoint import load_model_file
 
     model_dir, dest = Path(model_dir), Path(dest)
@@ -92,13 +91,8 @@ def model_card_markdown(card: dict) -> str:
 
 def verified_dir(path: str | Path, name: str) -> Path:
     """``path`` after checking its weights against the card (a damaged install is an error)."""
-    from hohenberg.graph.predictor import sha256_of
-
     path = Path(path)
     if not (path / CARD).is_file():
         raise InputError(path, f"the shipped model {name!r} is missing from this installation")
-    card = json.loads((path / CARD).read_text())
-    for fname, digest in card.get("sha256", {}).items():
-        if sha256_of(path / fname) != digest:
-            raise InputError(path / fname, f"does not match the model card of {name!r} (damaged installation)")
+    verify_checksums(path, json.loads((path / CARD).read_text()).get("sha256", {}))
     return path
