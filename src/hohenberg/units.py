@@ -11,6 +11,7 @@ HARTREE_EV = 27.211386245988  # eV per Hartree
 BOHR_ANGSTROM = 0.529177210903  # Angstrom per bohr
 ANGSTROM_BOHR = 1.0 / BOHR_ANGSTROM
 DEBYE_EAU = 0.393430238  # e*bohr per Debye (1 D = 0.3934 e a0)
+DEBYE_PER_E_ANGSTROM = ANGSTROM_BOHR / DEBYE_EAU  # Debye per e*Angstrom (4.8032)
 KCALMOL_EV = 0.0433641043  # eV per kcal/mol
 EV_MEV = 1000.0  # meV per eV
 CAL_J = 4.184

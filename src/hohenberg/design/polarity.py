@@ -25,9 +25,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from hohenberg.units import DEBYE_PER_E_ANGSTROM
+
 DESCRIPTORS = ("mu_gasteiger_D", "mu_mmff_D", "mu_mmff_axis1_D", "mu_mmff_axis2_D", "mu_mmff_axis3_D",
                "tpsa_A2", "n_polar")
-DEBYE_PER_E_ANGSTROM = 4.80320471  # 1 e * 1 Angstrom in Debye
 
 
 def charge_dipole(charges, positions) -> np.ndarray:
