@@ -128,7 +128,8 @@ def fit_of(summary: dict) -> dict:
     """Epochs, training time (the clock summed over resumed runs where recorded) and throughput of a
     cell (a graph model directory keeps one per member)."""
     fit = summary["fit"] if "fit" in summary else summary["fits"][0]
-    wall = fit.get("clock_s") if fit.get("clock_s") == fit.get("clock_s") and fit.get("clock_s") else fit["wall_s"]
+    clock = fit.get("clock_s")  # NaN when the fit had no time budget; absent in older model folders
+    wall = clock if clock is not None and np.isfinite(clock) and clock > 0 else fit["wall_s"]
     return {"epochs": fit["epochs"], "wall_s": wall, "train_molecules_per_s": fit["train_molecules_per_s"]}
 
 
