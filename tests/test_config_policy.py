@@ -1,6 +1,7 @@
 """One configuration policy: every config read from a dict (a model file, --config) refuses an
 unknown key by name; the training commands take their defaults from the library's run configs;
-each option has one spelling (older ones stay as aliases); --json is shown as a flag."""
+each option has one spelling (older ones stay as aliases); --json and every other on/off option
+is shown as a flag."""
 
 from __future__ import annotations
 
@@ -107,3 +108,24 @@ def test_json_is_shown_as_a_flag():
     out = CliRunner().invoke(app, ["x", "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"}).output
     line = next(ln for ln in out.splitlines() if "--json" in ln)
     assert "<bool>" not in line and "Print the results as JSON" in line
+
+
+def _command_paths(group, prefix=()):
+    """Every leaf command of a command group, as its argument path."""
+    for name, cmd in group.commands.items():
+        if hasattr(cmd, "commands"):  # a group (typer ships its own click classes)
+            yield from _command_paths(cmd, prefix + (name,))
+        else:
+            yield prefix + (name,)
+
+
+def test_no_on_off_option_asks_for_a_value_in_help():
+    from hohenberg.cli.main import app
+
+    group = typer.main.get_command(app)
+    paths = list(_command_paths(group))
+    assert len(paths) > 30  # the walk reached the sub-apps
+    for path in paths:
+        out = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"}).output
+        ours = [ln for ln in out.splitlines() if "Show this message and exit" not in ln]  # --help is typer's
+        assert not [ln for ln in ours if "<bool>" in ln], " ".join(path)

@@ -28,7 +28,7 @@ def build_qm9(
     source: Annotated[Optional[Path], typer.Option(
         help="The qm9pack wheel (.whl), a directory of dsgdb9nsd_*.xyz files, the official "
              "dsgdb9nsd.xyz.tar.bz2, or a directory of qm9pack CSVs. Default: the installed qm9pack package.")] = None,
-    exclude_uncharacterized: Annotated[bool, typer.Option(
+    exclude_uncharacterized: Annotated[bool, typer.Option(metavar="",
         help="Drop the 3,054 molecules whose geometry does not match their SMILES.")] = False,
     json_out: JsonOpt = False,
 ) -> None:

@@ -53,9 +53,9 @@ def train_graph(
     layers: Annotated[int, typer.Option(help="Message-passing layers (steps).")] = 4,
     readout: Annotated[str, typer.Option(help="MPNN readout: set2set | sum.")] = "set2set",
     cutoff: Annotated[float, typer.Option(help="Radius-view and PyG-baseline cutoff (Angstrom).")] = 5.0,
-    bond_lengths: Annotated[Optional[bool], typer.Option("--bond-lengths/--no-bond-lengths", help="Bond view: add a radial basis of each bond's length to its features (default: on for the bond view).")] = None,
-    atomwise: Annotated[Optional[bool], typer.Option("--atomwise/--no-atomwise", help="Read extensive targets (energies, zpve, Cv) out as sums of atom contributions (default: on for mpnn/gin/schnet/attention).")] = None,
-    environment: Annotated[Optional[bool], typer.Option("--environment/--no-environment", help="mpnn/gin/schnet: append each atom's radial environment (neighbours by element within --cutoff) to its features (default: on for these).")] = None,
+    bond_lengths: Annotated[Optional[bool], typer.Option("--bond-lengths/--no-bond-lengths", metavar="", help="Bond view: add a radial basis of each bond's length to its features (default: on for the bond view).")] = None,
+    atomwise: Annotated[Optional[bool], typer.Option("--atomwise/--no-atomwise", metavar="", help="Read extensive targets (energies, zpve, Cv) out as sums of atom contributions (default: on for mpnn/gin/schnet/attention).")] = None,
+    environment: Annotated[Optional[bool], typer.Option("--environment/--no-environment", metavar="", help="mpnn/gin/schnet: append each atom's radial environment (neighbours by element within --cutoff) to its features (default: on for these).")] = None,
     n_train: Annotated[Optional[int], typer.Option(help="Training molecules (random subset of the train split).")] = None,
     n_val: Annotated[Optional[int], typer.Option(help="Validation molecules (subset of the val split).")] = None,
     n_test: Annotated[Optional[int], typer.Option(help="Test molecules (subset of the test split).")] = None,
@@ -77,7 +77,7 @@ def train_graph(
     devices: Annotated[str, typer.Option(help="Lightning devices (auto, or a number).")] = "auto",
     strategy: Annotated[str, typer.Option(help="Lightning strategy (auto, ddp, ...).")] = "auto",
     cache: Annotated[Optional[Path], typer.Option("--cache-dir", "--cache", help="Graph cache folder (default: TABLE.graphs/ beside the table).")] = None,
-    fresh: Annotated[bool, typer.Option("--fresh", help="Ignore checkpoints in OUT; do not resume.")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", metavar="", help="Ignore checkpoints in OUT; do not resume.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Train a graph model (or an ensemble) on any molecule table; writes weights, split, metrics, parity and learning curves."""

@@ -40,7 +40,7 @@ def train_hkmap(
     batch_size: Annotated[int, typer.Option(help="Molecules per batch.")] = _RUN.train.batch_size,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _RUN.train.lr,
     patience: Annotated[int, typer.Option(help="Early stopping: epochs without validation improvement.")] = _RUN.train.patience,
-    augment: Annotated[bool, typer.Option(help="A random rigid motion (--motions) per sample and epoch.")] = _RUN.augment,
+    augment: Annotated[bool, typer.Option(metavar="", help="A random rigid motion (--motions) per sample and epoch.")] = _RUN.augment,
     motions: Annotated[str, typer.Option(help="Augmentation: lattice (the grid's 48 symmetries, whole-voxel "
                                               "shifts; targets exact) | rotation (uniform on SO(3), continuous "
                                               "shifts; targets interpolated).")] = _RUN.motions,
@@ -52,7 +52,7 @@ def train_hkmap(
     seed: Annotated[int, typer.Option(help="Seed (initialisation, batches, rotations).")] = 0,
     init_from: Annotated[Optional[Path], typer.Option(help="Warm start from this model directory's weights (same "
                                                             "architecture; added input channels start at zero).")] = None,
-    fresh: Annotated[bool, typer.Option("--fresh", help="Ignore checkpoints in OUT; do not resume.")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", metavar="", help="Ignore checkpoints in OUT; do not resume.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """3D U-Net from a cheap grid (promolecule / potential) to the SCF density; test NMAE vs the promolecule."""

@@ -13,7 +13,7 @@ from hohenberg.cli.output import print_json, print_table
 
 app = typer.Typer(help="Materials informatics: d-band centres, adsorption energies, band gaps, screening.", no_args_is_help=True)
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON (units in the keys).")]
+JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Directory for PNG figures and their CSV/JSON data.")]
 
 
@@ -58,9 +58,9 @@ def dband(
     target: Annotated[str, typer.Option(help="absolute (overlayer d-band centre) or table (published values: shifts off the diagonal).")] = "absolute",
     descriptors: Annotated[str, typer.Option(help="best6, all9 or comma-separated element-table columns.")] = "best6",
     seed: Annotated[int, typer.Option(help="Seed of the random splits.")] = 0,
-    lomo: Annotated[bool, typer.Option("--lomo", help="Also run leave-one-metal-out with nested hyper-parameter search.")] = False,
-    importance: Annotated[bool, typer.Option("--importance", help="Also held-out permutation importance, exact SHAP (tree models) and partial dependence of the top 2 descriptors.")] = False,
-    learning_curve: Annotated[bool, typer.Option("--learning-curve", help="Also average RMSE at training fractions 0.1 ... 0.9.")] = False,
+    lomo: Annotated[bool, typer.Option("--lomo", metavar="", help="Also run leave-one-metal-out with nested hyper-parameter search.")] = False,
+    importance: Annotated[bool, typer.Option("--importance", metavar="", help="Also held-out permutation importance, exact SHAP (tree models) and partial dependence of the top 2 descriptors.")] = False,
+    learning_curve: Annotated[bool, typer.Option("--learning-curve", metavar="", help="Also average RMSE at training fractions 0.1 ... 0.9.")] = False,
     out: OutOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -116,7 +116,7 @@ def adsorption(
     dataset: Annotated[str, typer.Option(help="alonso (H, O, OH; grouped by material) or oc20 (CHx; Toyao-style repeated splits).")] = "alonso",
     models: Annotated[str, typer.Option(help="Comma-separated model names.")] = "mean,ridge,rf,et,gbr",
     splits: Annotated[int, typer.Option(min=2, help="Grouped folds (alonso) or random splits (oc20).")] = 5,
-    importance: Annotated[bool, typer.Option("--importance", help="Permutation importance on held-out folds (first non-baseline model).")] = False,
+    importance: Annotated[bool, typer.Option("--importance", metavar="", help="Permutation importance on held-out folds (first non-baseline model).")] = False,
     out: OutOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -146,7 +146,7 @@ def bandgap(
     model: Annotated[str, typer.Option(help="Regression model name.")] = "et",
     splits: Annotated[int, typer.Option(min=2, help="Folds grouped by chemical system.")] = 5,
     n_rows: Annotated[int | None, typer.Option(min=1, help="Random subset of compositions (quick runs).")] = None,
-    classify: Annotated[bool, typer.Option("--classify", help="Also metal / non-metal classification.")] = False,
+    classify: Annotated[bool, typer.Option("--classify", metavar="", help="Also metal / non-metal classification.")] = False,
     out: OutOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -226,7 +226,7 @@ def screen(
     low: Annotated[float, typer.Option(help="Lower end of the wanted d-band centre window (eV).")] = -2.35,
     high: Annotated[float, typer.Option(help="Upper end of the window (eV).")] = -2.15,
     top: Annotated[int, typer.Option(min=1, help="Rows to print.")] = 15,
-    simulate: Annotated[bool, typer.Option("--simulate", help="Also the retrospective BO vs random-search simulation on the known pairs.")] = False,
+    simulate: Annotated[bool, typer.Option("--simulate", metavar="", help="Also the retrospective BO vs random-search simulation on the known pairs.")] = False,
     seeds: Annotated[int, typer.Option(min=1, help="Seeds of the simulation.")] = 20,
     json_out: JsonOpt = False,
 ) -> None:

@@ -49,7 +49,7 @@ def build_network(
     kind: Annotated[str, typer.Option(help="mmp (matched molecular pairs) | isomers (one bond edit, same formula).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Network file to write (.npz).")],
     max_variable: Annotated[int, typer.Option(help="mmp: heavy atoms of the exchanged fragment, at most.")] = 5,
-    hydrogens: Annotated[bool, typer.Option("--hydrogens/--no-hydrogens", help="mmp: hydrogen replacements too.")] = True,
+    hydrogens: Annotated[bool, typer.Option("--hydrogens/--no-hydrogens", metavar="", help="mmp: hydrogen replacements too.")] = True,
     max_group: Annotated[Optional[int], typer.Option(help="Leave out groups (shared constant part / skeleton) with "
                                                           "more members than this (their cliques).")] = None,
     limit: Annotated[Optional[int], typer.Option(help="Only the first N molecules of the table.")] = None,

@@ -22,7 +22,7 @@ LevelOpt = Annotated[str, typer.Option(help="Level of theory: method/basis, e.g.
                                             "hf/sto-3g, qm9 (= b3lyp/6-31g(2df,p)); options +df, +6d7f, +cart; "
                                             "or gfn2-xtb / gfn1-xtb (semi-empirical, properties only).")]
 JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")]
-SmilesOpt = Annotated[bool, typer.Option("--smiles", help="Read INPUT as a SMILES string (embedded in 3D).")]
+SmilesOpt = Annotated[bool, typer.Option("--smiles", metavar="", help="Read INPUT as a SMILES string (embedded in 3D).")]
 SpacingOpt = Annotated[float, typer.Option(help="Grid spacing in Angstrom.")]
 SizeOpt = Annotated[Optional[int], typer.Option(help="Grid points per axis of the cube centred on the molecule "
                                                      "(default: just enough for --margin); a fixed size that "
@@ -213,12 +213,12 @@ def batch(
     size: Annotated[int, typer.Option(help="Grid points per axis (every molecule on the same cube; one that "
                                            "cannot hold a molecule with --margin fails it, in failures.jsonl).")] = 64,
     margin: MarginOpt = MARGIN,
-    no_density: Annotated[bool, typer.Option("--no-density", help="Properties only, no grids (always so for xTB levels).")] = False,
+    no_density: Annotated[bool, typer.Option("--no-density", metavar="", help="Properties only, no grids (always so for xTB levels).")] = False,
     container: Annotated[Optional[str], typer.Option(help="File container of a new store: 'shards' (default) or "
                                                           "'hdf5' (HDF5 files other tools can read).")] = None,
     layout: Annotated[str, typer.Option(help="Store layout: 'grid' (compressed density grids) or 'orbitals' "
                                              "(occupied orbitals, rendered on any grid when read).")] = "grid",
-    retry_failed: Annotated[bool, typer.Option(help="Try again the molecules that failed before.")] = False,
+    retry_failed: Annotated[bool, typer.Option(metavar="", help="Try again the molecules that failed before.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Properties and density grids for many molecules; resumable (rerun the same command).

@@ -66,12 +66,12 @@ def train_volumetric(
     max_memory: Annotated[Optional[str], typer.Option(help="Memory budget, e.g. 4G: picks the batch size.")] = None,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _RUN.train.lr,
     precision: Annotated[str, typer.Option(help="32-true | bf16-mixed | 16-mixed (GPU).")] = "32-true",
-    checkpointing: Annotated[bool, typer.Option("--checkpointing", help="Gradient checkpointing per stage.")] = False,
-    channels_last: Annotated[bool, typer.Option("--channels-last", help="Channels-last 3D memory format.")] = False,
+    checkpointing: Annotated[bool, typer.Option("--checkpointing", metavar="", help="Gradient checkpointing per stage.")] = False,
+    channels_last: Annotated[bool, typer.Option("--channels-last", metavar="", help="Channels-last 3D memory format.")] = False,
     density_from: Annotated[str, typer.Option("--density-from", help="The density channel: 'store' (the SCF "
                                                                     "density) | 'hkmap' (predicted by the shipped "
                                                                     "Hohenberg-Kohn map, no SCF) | 'hkmap:MODEL_DIR'.")] = "store",
-    augment: Annotated[bool, typer.Option(help="Random rotation + translation per sample and epoch.")] = _RUN.augment,
+    augment: Annotated[bool, typer.Option(metavar="", help="Random rotation + translation per sample and epoch.")] = _RUN.augment,
     tta: Annotated[int, typer.Option(help="Test time: average over this many random rotations.")] = _RUN.tta,
     workers: Annotated[int, typer.Option(help="DataLoader worker processes (augmentation runs there).")] = 0,
     seed: Annotated[int, typer.Option(help="Seed (initialisation, batches, rotations).")] = 0,
@@ -81,7 +81,7 @@ def train_volumetric(
     accelerator: Annotated[str, typer.Option(help="Lightning accelerator: auto | cpu | gpu.")] = "auto",
     devices: Annotated[str, typer.Option(help="Lightning devices (auto, or a number).")] = "auto",
     strategy: Annotated[str, typer.Option(help="Lightning strategy (auto, ddp, ...).")] = "auto",
-    fresh: Annotated[bool, typer.Option("--fresh", help="Ignore checkpoints in OUT; do not resume.")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", metavar="", help="Ignore checkpoints in OUT; do not resume.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """3D CNN from density grids to the properties of any table; test MAE per target next to the per-element baseline."""
