@@ -124,3 +124,14 @@ def test_offsets_are_restored_in_physical_units(data):
     assert pred.dtype == torch.float64
     err_u0 = (pred[:, 1] - batch.y[:, 1]).abs().mean()
     assert batch.y[:, 1].abs().mean() > 5000 and err_u0 < 1.0
+
+
+def test_a_foreign_checkpoint_is_refused_by_name_before_training(data, tmp_path):
+    from hohenberg.errors import InputError
+
+    (tmp_path / "checkpoints").mkdir()
+    last = tmp_path / "checkpoints" / "last.ckpt"
+    torch.save({"state_dict": {}, "optimizer": object()}, last)  # a pickle, not plain state
+    with pytest.raises(InputError, match="last.ckpt: cannot resume from this checkpoint"):
+        fit(_task(data), *_loaders(data), TrainConfig(max_epochs=1, accelerator="cpu"), tmp_path)
+    assert not (tmp_path / "metrics.csv").exists()  # refused before any epoch

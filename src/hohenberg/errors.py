@@ -29,6 +29,13 @@ class MoleculeError(HohenbergError, ValueError):
     add the file it came from (:class:`InputError`)."""
 
 
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message, cut to ``limit`` characters (libraries' messages
+    can run to pages)."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:limit] if text else ""
+
+
 class InputWarning(UserWarning):
     """An input was read after a repair the user should know of (e.g. hydrogens added); the
     command line prints it as one ``warning:`` line."""

@@ -16,7 +16,7 @@ from hohenberg.cli import data, graph, materials, mol, network, qc, store, subgr
 from hohenberg.cli.design import design
 from hohenberg.cli.hkmap import predict_density
 from hohenberg.cli.output import err_console
-from hohenberg.errors import HohenbergError
+from hohenberg.errors import HohenbergError, first_line
 
 _default_showwarning = warnings.showwarning
 
@@ -115,9 +115,8 @@ def main() -> None:
         err_console.print(f"[bold red]error:[/] {escape(one_line(_os_message(exc)))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except pickle.UnpicklingError as exc:  # torch.load(weights_only=True) refused a file holding Python objects
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         text = ("a file holds pickled Python objects, which are not loaded (they could run code); "
-                f"it is not one Hohenberg wrote: {first}")
+                f"it is not one Hohenberg wrote: {first_line(exc)}")
         err_console.print(f"[bold red]error:[/] {escape(one_line(text))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:

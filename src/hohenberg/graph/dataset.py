@@ -90,12 +90,9 @@ class GraphDataset(InMemoryDataset):
     @classmethod
     def load(cls, path: str | Path) -> GraphDataset:
         from hohenberg.errors import InputError
+        from hohenberg.training.checkpoint import load_weights_only
 
-        try:
-            payload = torch.load(path, weights_only=True, map_location="cpu")
-        except Exception as exc:  # a pickle (refused: it could run code), a truncated or foreign file
-            raise InputError(path, f"not a graph cache this version reads ({type(exc).__name__}: "
-                                   f"{str(exc).splitlines()[0] if str(exc) else ''}); delete it to rebuild the graphs") from None
+        payload = load_weights_only(path, "not a graph cache this version reads", "delete it to rebuild the graphs")
         if not isinstance(payload, dict) or payload.get("format") != CACHE_FORMAT:
             raise InputError(path, f"graph cache format {payload.get('format') if isinstance(payload, dict) else '?'}, "
                                    f"expected {CACHE_FORMAT}; delete it to rebuild the graphs")

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from hohenberg import __version__
-from hohenberg.errors import InputError
+from hohenberg.errors import InputError, first_line
 from hohenberg.fileio import atomic_open
 
 MODEL_FORMAT = "hohenberg-model"
@@ -44,15 +44,22 @@ def save_model_file(path: str | Path, kind: str, config: dict, state_dict: dict[
     return Path(path)
 
 
+def load_weights_only(path: str | Path, refusal: str, advice: str = "") -> object:
+    """``torch.load(weights_only=True)``: tensors and plain containers only, so a file from someone
+    else cannot run code; a pickle, a truncated or a foreign file is an :class:`InputError` naming
+    the file (``refusal``, the library's reason, then ``advice``)."""
+    try:
+        return torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as exc:  # pickle errors, truncated files, non-allowed globals
+        raise InputError(path, f"{refusal} ({type(exc).__name__}: {first_line(exc)})"
+                               + (f"; {advice}" if advice else "")) from None
+
+
 def load_model_file(path: str | Path) -> SavedModel:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such model file")
-    try:
-        payload = torch.load(path, weights_only=True, map_location="cpu")
-    except Exception as exc:  # pickle errors, truncated files, non-allowed globals
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise InputError(path, f"not a Hohenberg model file ({type(exc).__name__}: {first[:200]})") from None
+    payload = load_weights_only(path, "not a Hohenberg model file")
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise InputError(path, "not a Hohenberg model file")
     if payload.get("format_version", 0) > MODEL_FORMAT_VERSION:

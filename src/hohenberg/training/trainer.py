@@ -27,6 +27,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from hohenberg.fileio import atomic_open
+from hohenberg.training.checkpoint import load_weights_only
 from hohenberg.training.lightning_module import batch_size_of
 
 
@@ -244,6 +245,8 @@ def fit(module: L.LightningModule, train_loader, val_loader, cfg: TrainConfig, o
     )
     last = out / "checkpoints" / "last.ckpt"
     resuming = resumes(out, resume)
+    if resuming:  # Lightning would fail deep inside its loop on a damaged or foreign file, naming none
+        load_weights_only(last, "cannot resume from this checkpoint", "start over in a new folder, or move it aside")
     earlier = out / "metrics.before-resume.csv"
     if resuming and (out / "metrics.csv").exists():
         # the CSV logger starts a new file: keep the earlier epochs and merge them back below
