@@ -75,7 +75,7 @@ def run(args) -> dict:
                                              targets=TARGETS, channels_last=True)
                 epochs = max(1, round(args.samples / n)) if args.samples else args.epochs
                 tcfg = TrainConfig(max_epochs=epochs, max_time_s=args.max_time, patience=10,
-                                   batch_size=16, lr=1e-3, accelerator="cpu", seed=0)
+                                   batch_size=16, lr=1e-3, accelerator="cpu", seed=args.seed)
                 cfg = VolumetricRunConfig(model=mcfg, train=tcfg, n_train=sizes[0], n_val=sizes[1], n_test=sizes[2],
                                           split=str(split),
                                           density_from=f"hkmap:{args.hkmap}" if inp == "hkmap" else "store")
@@ -121,7 +121,7 @@ def train_graph_cell(table, split, sizes, args, max_time: float, out: Path, log)
     mcfg = GraphModelConfig(model="gin", features="gasteiger", views=("bond",), targets=TARGETS, hidden=128, layers=4,
                             bond_lengths=True, extensive_readout="atomwise", environment=True)
     tcfg = TrainConfig(max_epochs=args.graph_epochs, max_time_s=max_time, patience=20, batch_size=32, lr=1e-3,
-                       accelerator="cpu", seed=0)
+                       accelerator="cpu", seed=args.seed)
     cfg = GraphRunConfig(model=mcfg, train=tcfg, n_train=sizes[0], n_val=sizes[1], n_test=sizes[2], split=str(split))
     return train_graph_model(table, cfg, out, cache_dir=args.graph_cache, log=log)
 
@@ -187,6 +187,8 @@ def _plot(rows, inputs, path: Path) -> None:
                 i, f"3D CNN on {i}")
             ax.loglog(n, [r[f"{i}_mae"] for r in rs], "-o", color=c, ms=3, label=label)
         ax.set_title(f"{t} ({rs[0]['unit']})", fontsize=9)
+        ax.set_xticks(n, [f"{k // 1000}k" if k % 1000 == 0 else str(k) for k in n], minor=False)
+        ax.set_xticks([], minor=True)  # log-axis minor labels would crowd the cell sizes
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(targets):]:
         ax.axis("off")
@@ -213,6 +215,7 @@ def main() -> None:
     ap.add_argument("--n-val", type=int, default=300)
     ap.add_argument("--n-test", type=int, default=500)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0, help="weights, batch order and views of every cell (another seed: another --out)")
     ap.add_argument("--split", type=Path, default=None, help="ordered id lists; cells take prefixes of them")
     ap.add_argument("--graph-cache", type=Path, default=None, help="graph cache folder of the table")
     ap.add_argument("--graph-epochs", type=int, default=300)
