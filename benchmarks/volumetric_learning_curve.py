@@ -51,8 +51,9 @@ def run(args) -> dict:
     torch.set_num_threads(args.threads)
     table = MoleculeTable.load(args.table)
     results = {}
-    for n in [int(s) for s in args.sizes.split(",")]:
-        split = prefix_split(args.split, n, args.n_val, args.n_test, args.out / "splits") if args.split else "auto"
+    drop = stored_failures(args.store) if args.split else {}
+    for n in cell_sizes(args.sizes, args.split, drop):
+        split = prefix_split(args.split, n, args.n_val, args.n_test, args.out / "splits", drop) if args.split else "auto"
         if args.split and not args.tabulate and any(i != "graph" for i in args.inputs.split(",")):
             require_stored(args.store, split)
         sizes = (None, None, None) if args.split else (n, args.n_val, args.n_test)
@@ -85,16 +86,40 @@ def run(args) -> dict:
     return results
 
 
-def prefix_split(path: Path, n_train: int, n_val: int, n_test: int, out_dir: Path) -> Path:
-    """A split file with the first ``n_train`` / ``n_val`` / ``n_test`` ids of each part of ``path``."""
-    data = json.loads(Path(path).read_text())
+def cell_sizes(sizes: str, split: Path | None, drop: dict[str, str]) -> list[int]:
+    """``--sizes``: training-set sizes; ``all`` is the split's whole training part less the
+    molecules the store failed."""
+    if "all" in sizes.split(",") and split is None:
+        raise SystemExit("--sizes all needs --split")
+    n_all = len([i for i in json.loads(Path(split).read_text())["train"] if i not in drop]) if split else 0
+    return [n_all if s == "all" else int(s) for s in sizes.split(",")]
+
+
+def stored_failures(store: Path) -> dict[str, str]:
+    """Molecules the store's batch recorded as failed (e.g. too large for its box): id -> reason."""
+    from hohenberg.store.to_table import store_failures
+
+    return store_failures(store) if Path(store).is_dir() else {}
+
+
+def prefix_split(path: Path, n_train: int, n_val: int, n_test: int, out_dir: Path,
+                 drop: dict[str, str] | None = None) -> Path:
+    """A split file with the first ``n_train`` / ``n_val`` / ``n_test`` ids of each part of ``path``,
+    after leaving out the ids in ``drop`` (every cell, graph included, sees the same molecules)."""
+    drop = drop or {}
+    source = json.loads(Path(path).read_text())
+    data = {p: [i for i in source[p] if i not in drop] for p in ("train", "val", "test")}
     parts = {"train": n_train, "val": n_val, "test": n_test}
     for part, n in parts.items():
         if len(data[part]) < n:
-            raise SystemExit(f"{path}: {part} lists {len(data[part])} ids, fewer than {n}")
+            raise SystemExit(f"{path}: {part} lists {len(data[part])} ids"
+                             f"{f' ({len(drop)} failed in the store left out)' if drop else ''}, fewer than {n}")
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"split-{n_train}.json"
-    out.write_text(json.dumps({"kind": f"prefix of {path}", **{p: data[p][:n] for p, n in parts.items()}}))
+    listed = {i for p in ("train", "val", "test") for i in source[p]}
+    left_out = {i: r for i, r in drop.items() if i in listed}
+    out.write_text(json.dumps({"kind": f"prefix of {path}", **{p: data[p][:n] for p, n in parts.items()},
+                               "left_out": left_out}))
     return out
 
 
@@ -202,7 +227,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--store", type=Path, default=Path("runs/vol/store"))
     ap.add_argument("--table", type=Path, required=True)
-    ap.add_argument("--sizes", default="500,1000,2000")
+    ap.add_argument("--sizes", default="500,1000,2000", help="training molecules per cell; 'all': the split's whole training part")
     ap.add_argument("--inputs", default="density,promolecule")
     ap.add_argument("--arch", default="resse")
     ap.add_argument("--size", type=int, default=24)
