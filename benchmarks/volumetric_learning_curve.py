@@ -51,9 +51,9 @@ def run(args) -> dict:
     torch.set_num_threads(args.threads)
     table = MoleculeTable.load(args.table)
     results = {}
-    drop = stored_failures(args.store) if args.split else {}
-    for n in cell_sizes(args.sizes, args.split, drop):
-        split = prefix_split(args.split, n, args.n_val, args.n_test, args.out / "splits", drop) if args.split else "auto"
+    ids, left_out = usable_ids(args.split, stored_failures(args.store)) if args.split else ({}, {})
+    for n in cell_sizes(args.sizes, ids):
+        split = prefix_split(ids, left_out, args.split, n, args.n_val, args.n_test, args.out / "splits") if args.split else "auto"
         if args.split and not args.tabulate and any(i != "graph" for i in args.inputs.split(",")):
             require_stored(args.store, split)
         sizes = (None, None, None) if args.split else (n, args.n_val, args.n_test)
@@ -86,13 +86,20 @@ def run(args) -> dict:
     return results
 
 
-def cell_sizes(sizes: str, split: Path | None, drop: dict[str, str]) -> list[int]:
-    """``--sizes``: training-set sizes; ``all`` is the split's whole training part less the
-    molecules the store failed."""
-    if "all" in sizes.split(",") and split is None:
+def usable_ids(split: Path, failed: dict[str, str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The split's ordered id lists less the molecules the store failed (every cell, graph included,
+    sees the same molecules), and those left out with their reasons."""
+    source = json.loads(Path(split).read_text())
+    parts = {p: [i for i in source[p] if i not in failed] for p in ("train", "val", "test")}
+    listed = {i for p in ("train", "val", "test") for i in source[p]}
+    return parts, {i: r for i, r in failed.items() if i in listed}
+
+
+def cell_sizes(sizes: str, ids: dict[str, list[str]]) -> list[int]:
+    """``--sizes``: training-set sizes; ``all`` is the whole usable training part."""
+    if "all" in sizes.split(",") and not ids:
         raise SystemExit("--sizes all needs --split")
-    n_all = len([i for i in json.loads(Path(split).read_text())["train"] if i not in drop]) if split else 0
-    return [n_all if s == "all" else int(s) for s in sizes.split(",")]
+    return [len(ids["train"]) if s == "all" else int(s) for s in sizes.split(",")]
 
 
 def stored_failures(store: Path) -> dict[str, str]:
@@ -102,23 +109,18 @@ def stored_failures(store: Path) -> dict[str, str]:
     return store_failures(store) if Path(store).is_dir() else {}
 
 
-def prefix_split(path: Path, n_train: int, n_val: int, n_test: int, out_dir: Path,
-                 drop: dict[str, str] | None = None) -> Path:
-    """A split file with the first ``n_train`` / ``n_val`` / ``n_test`` ids of each part of ``path``,
-    after leaving out the ids in ``drop`` (every cell, graph included, sees the same molecules)."""
-    drop = drop or {}
-    source = json.loads(Path(path).read_text())
-    data = {p: [i for i in source[p] if i not in drop] for p in ("train", "val", "test")}
+def prefix_split(ids: dict[str, list[str]], left_out: dict[str, str], path: Path, n_train: int, n_val: int,
+                 n_test: int, out_dir: Path) -> Path:
+    """A split file with the first ``n_train`` / ``n_val`` / ``n_test`` of the usable ids of each part
+    of ``path`` (:func:`usable_ids`), naming the molecules left out."""
     parts = {"train": n_train, "val": n_val, "test": n_test}
     for part, n in parts.items():
-        if len(data[part]) < n:
-            raise SystemExit(f"{path}: {part} lists {len(data[part])} ids"
-                             f"{f' ({len(drop)} failed in the store left out)' if drop else ''}, fewer than {n}")
+        if len(ids[part]) < n:
+            raise SystemExit(f"{path}: {part} lists {len(ids[part])} ids"
+                             f"{f' ({len(left_out)} failed in the store left out)' if left_out else ''}, fewer than {n}")
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"split-{n_train}.json"
-    listed = {i for p in ("train", "val", "test") for i in source[p]}
-    left_out = {i: r for i, r in drop.items() if i in listed}
-    out.write_text(json.dumps({"kind": f"prefix of {path}", **{p: data[p][:n] for p, n in parts.items()},
+    out.write_text(json.dumps({"kind": f"prefix of {path}", **{p: ids[p][:n] for p, n in parts.items()},
                                "left_out": left_out}))
     return out
 
@@ -248,7 +250,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("runs/vol/lc"))
     ap.add_argument("--tabulate", action="store_true", help="train nothing: table and plot of the cells already finished")
     args = ap.parse_args()
-    payload = tabulate(run(args), args.out)
+    results = run(args)
+    if not results:  # --tabulate before any cell finished
+        raise SystemExit(f"{args.out}: no finished cell of --sizes {args.sizes} x --inputs {args.inputs}")
+    payload = tabulate(results, args.out)
     inputs = [k[:-4] for k in payload["rows"][0] if k.endswith("_mae") and k != "baseline_mae"]
     print("\n| n_train | target | unit | baseline | " + " | ".join("graph" if i == "graph" else f"CNN {i}" for i in inputs)
           + " |")
