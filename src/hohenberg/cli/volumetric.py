@@ -65,6 +65,8 @@ def train_volumetric(
     batch_size: Annotated[int, typer.Option(help="Molecules per batch (see --max-memory).")] = _RUN.train.batch_size,
     max_memory: Annotated[Optional[str], typer.Option(help="Memory budget, e.g. 4G: picks the batch size.")] = None,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _RUN.train.lr,
+    lr_schedule: Annotated[str, typer.Option(help="plateau (halve when validation stalls) | cosine (warm-up, then "
+                                                  "decay over --max-epochs: for a fixed budget).")] = _RUN.train.lr_schedule,
     precision: Annotated[str, typer.Option(help="32-true | bf16-mixed | 16-mixed (GPU).")] = "32-true",
     checkpointing: Annotated[bool, typer.Option("--checkpointing", metavar="", help="Gradient checkpointing per stage.")] = False,
     channels_last: Annotated[bool, typer.Option("--channels-last", metavar="", help="Channels-last 3D memory format.")] = False,
@@ -87,6 +89,7 @@ def train_volumetric(
     """3D CNN from density grids to the properties of any table; test MAE per target next to the per-element baseline."""
     from hohenberg.datasets.splits import resolve_kind
     from hohenberg.datasets.targets import table_targets
+    from hohenberg.training.lightning_module import SCHEDULES
     from hohenberg.training.trainer import TrainConfig
     from hohenberg.volumetric.models import VolumetricModelConfig
     from hohenberg.volumetric.run import VolumetricRunConfig
@@ -122,9 +125,12 @@ def train_volumetric(
         mcfg = VolumetricModelConfig.from_dict(d)
     except (TypeError, ValueError) as exc:
         raise InputError(config, str(exc)) from None
+    if lr_schedule not in SCHEDULES:
+        raise InputError(None, f"--lr-schedule must be one of {', '.join(SCHEDULES)}, not {lr_schedule!r}")
     tcfg = TrainConfig(max_epochs=epochs, max_time_s=max_time, patience=patience, batch_size=batch_size, lr=lr,
-                       seed=seed, accelerator=accelerator, devices=int(devices) if devices.isdigit() else devices,
-                       strategy=strategy, precision=precision, num_workers=workers)
+                       lr_schedule=lr_schedule, seed=seed, accelerator=accelerator,
+                       devices=int(devices) if devices.isdigit() else devices, strategy=strategy,
+                       precision=precision, num_workers=workers)
     missing = [t for t in mcfg.targets if t not in table.properties]
     if missing:
         raise InputError(table_path, f"table has no column(s) {', '.join(missing)}")

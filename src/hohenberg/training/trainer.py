@@ -48,6 +48,12 @@ class TrainConfig:
     precision: str = "32-true"
     num_workers: int = 0
 
+    def __post_init__(self):
+        from hohenberg.training.lightning_module import SCHEDULES
+
+        if self.lr_schedule not in SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {', '.join(SCHEDULES)}, not {self.lr_schedule!r}")
+
     def to_dict(self) -> dict:
         return asdict(self)
 
