@@ -34,6 +34,7 @@ def train_hkmap(
     out_spacing: Annotated[Optional[float], typer.Option(help="Output view spacing (Angstrom).")] = None,
     widths: Annotated[str, typer.Option(help="Encoder channels per stage.")] = "16,32,48",
     stem_width: Annotated[int, typer.Option(help="Channels at full resolution.")] = 8,
+    depth: Annotated[int, typer.Option(help="Residual blocks per encoder stage.")] = 1,
     max_epochs: Annotated[int, typer.Option("--max-epochs", "--epochs", help="Maximum epochs.")] = _RUN.train.max_epochs,
     epoch_size: Annotated[int, typer.Option(help="Training molecules drawn per epoch (0: all).")] = _RUN.epoch_size or 0,
     max_time: Annotated[Optional[float], typer.Option(help="Wall-clock budget of the fit (s).")] = None,
@@ -71,7 +72,8 @@ def train_hkmap(
     if threads:
         torch.set_num_threads(threads)
     try:
-        enc = EncoderConfig(arch="residual", widths=tuple(int(w) for w in widths.split(",")), stem_width=stem_width)
+        enc = EncoderConfig(arch="residual", widths=tuple(int(w) for w in widths.split(",")), stem_width=stem_width,
+                            depth=depth)
         model = HKConfig(encoder=enc, view=ViewConfig(channels=INPUTS[inputs], size=size, spacing=spacing,
                                                       max_shift=0.3), target=target, out_size=out_size,
                          out_spacing=out_spacing)
