@@ -241,7 +241,7 @@ def _cli(*args):
 def cli_model(store, split, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "hk"
     res = _cli("train", "hkmap", store, "--out", out, "--split", split, "--n-val", 2, "--size", STORE_SIZE,
-               "--spacing", STORE_SPACING, "--widths", "8,16", "--stem-width", 4, "--max-epochs", 2,
+               "--spacing", STORE_SPACING, "--widths", "8,16", "--stem-width", 4, "--depth", 2, "--max-epochs", 2,
                "--epoch-size", 0, "--accelerator", "cpu", "--input", "both", "--motions", "lattice",
                "--test-symmetries", 8, "--json")
     assert res.exit_code == 0, res.output
@@ -252,6 +252,7 @@ def test_cli_train_predict_and_scf_guess_json(cli_model, tmp_path):
     out, summary = cli_model
     assert summary["kind"] == "hkmap" and summary["model"]["view"]["channels"] == ["promolecule", "potential"]
     assert summary["provenance"]["motions"] == "lattice" and summary["test_symmetries"] == 8
+    assert summary["model"]["encoder"]["depth"] == 2 and summary["model"]["encoder"]["widths"] == [8, 16]
     assert {"mean", "median"} <= set(summary["test_nmae_percent"]) and "promolecule_dipole_mae_D" in summary
     xyz = tmp_path / "water.xyz"
     xyz.write_text("3\nwater\nO 0 0 0.1173\nH 0 0.7572 -0.4692\nH 0 -0.7572 -0.4692\n")

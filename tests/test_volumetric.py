@@ -265,10 +265,14 @@ def test_a_promolecule_model_trains_from_a_table_alone_and_predicts_new_molecule
     common = ["--size", "16", "--spacing", "0.8", "--widths", "8,16", "--targets", "homo_eV,U0_eV", "--epochs", "2",
               "--accelerator", "cpu", "--n-train", "60", "--n-val", "16", "--n-test", "20"]
     res = runner.invoke(app, ["train", str(table), "--out", str(tmp_path / "m"), "--inputs", "promolecule",
-                              *common, "--json"])
+                              "--lr-schedule", "cosine", *common, "--json"])
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
     assert summary["provenance"]["store"] is None and summary["provenance"]["store_config"]["layout"] == "atoms"
+    # the cosine schedule spans --epochs: the last step runs at the final fraction (1 %) of the rate
+    assert summary["provenance"]["train_config"]["lr_schedule"] == "cosine"
+    last = torch.load(tmp_path / "m" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert last["optimizer_states"][0]["param_groups"][0]["lr"] == pytest.approx(1e-5, rel=0.05)
     assert summary["n_test"] == 20
     res = runner.invoke(app, ["evaluate", str(tmp_path / "m"), str(table), "--json"])
     assert res.exit_code == 0, res.output
@@ -284,6 +288,8 @@ def test_a_promolecule_model_trains_from_a_table_alone_and_predicts_new_molecule
     # the density channel needs a store of SCF densities: a clear error naming the table
     res = runner.invoke(app, ["train", str(table), "--out", str(tmp_path / "x"), "--inputs", "density", *common])
     assert res.exit_code != 0 and "store" in str(res.exception) and "Traceback" not in res.output
+    res = runner.invoke(app, ["train", str(table), "--out", str(tmp_path / "x"), "--lr-schedule", "steep", *common])
+    assert res.exit_code != 0 and "--lr-schedule" in str(res.exception)
 
 
 def _read_csv(path):
