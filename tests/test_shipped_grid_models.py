@@ -71,6 +71,18 @@ def test_the_shipped_cnn_reproduces_its_card_on_the_test_slice():
         assert errs[t][unit] < 0.8 * base[t][unit], t
 
 
+def test_the_shipped_map_card_states_its_own_error_beside_the_promolecule():
+    """The card carries the map's NMAE and dipole error on its test molecules, not only the
+    promolecule's, with the protocol (symmetrised or not) that produced them."""
+    card = json.loads((grid_model_dir("hkmap") / "card.json").read_text())
+    m = card["metrics"]
+    assert m["n_test"] == m["test_nmae_percent"]["n"] == m["promolecule_nmae_percent"]["n"] >= 100
+    assert f"averaged over {m['test_symmetries']} cube symmetries" in m["protocol"]
+    assert m["test_nmae_percent"]["mean"] < m["promolecule_nmae_percent"]["mean"] / 2.5
+    assert m["dipole_mae_D"] < 0.6 * m["promolecule_dipole_mae_D"]
+    assert m["test_nmae_percent"]["mean"] <= m["test_nmae_percent"]["p90"] <= m["test_nmae_percent"]["max"]
+
+
 def test_predict_with_the_shipped_cnn_needs_no_scf_and_says_so():
     res = runner.invoke(app, ["predict", "--model", "qm9-promolecule-cnn", "CCO", "c1ccccc1", "--json"])
     assert res.exit_code == 0, res.output

@@ -19,7 +19,8 @@ from hohenberg.fileio import atomic_write, sha256_of, verify_checksums
 
 CARD = "card.json"
 METRIC_KEYS = ("n_test", "test_errors", "baseline_test_errors", "test", "promolecule", "dipole_mae_D",
-               "promolecule_dipole_mae_D", "nmae_percent", "promolecule_nmae_percent")
+               "promolecule_dipole_mae_D", "test_nmae_percent", "promolecule_nmae_percent",
+               "test_symmetries", "protocol")
 """Keys of a model directory's ``model.json`` copied into the card (the ones each kind has)."""
 
 
