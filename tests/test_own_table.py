@@ -120,13 +120,13 @@ def test_runner_split_helpers_restrict_cut_and_read_back(tmp_path):
 def test_saved_models_with_unreadable_configuration_or_weights_are_errors(tmp_path):
     """The one loader of the runners' model directories: a configuration this version cannot
     read, weights that do not fit it and another kind of model are errors naming the file."""
-    from hohenberg.training.checkpoint import load_model, save_model_file
+    from hohenberg.training.checkpoint import load_built_model, save_model_file
 
     def read(config: dict) -> int:
         return int(config["width"])
 
     def load():
-        return load_model(tmp_path, "linear", "a test", read, lambda width: torch.nn.Linear(width, 1))
+        return load_built_model(tmp_path, "linear", "a test", read, lambda width: torch.nn.Linear(width, 1))
 
     save_model_file(tmp_path / "model.pt", "linear", {"width": 3}, torch.nn.Linear(3, 1).state_dict(), {"seed": 1})
     model, provenance = load()

@@ -11,7 +11,7 @@ from sklearn.exceptions import NotFittedError
 
 from hohenberg.subgraph.bag import SubgraphTopicRegressor
 from hohenberg.subgraph.boost import SubgraphBoostRegressor
-from hohenberg.subgraph.persist import load_model, model_from_dict, model_to_dict, save_model
+from hohenberg.subgraph.persist import model_from_dict, model_to_dict, read_model_dir, save_model
 from hohenberg.subgraph.sparse import SparseSubgraphClassifier, SparseSubgraphRegressor
 from subgraph_helpers import SMILES
 
@@ -45,7 +45,7 @@ def test_graph_estimator_contract(estimator, param, y, tmp_path):
     assert pred.shape == (len(SMILES),)
 
     save_model(estimator, tmp_path)
-    loaded, _ = load_model(tmp_path)
+    loaded, _ = read_model_dir(tmp_path)
     assert type(loaded) is type(estimator) and loaded.get_params() == params
     if isinstance(estimator, SubgraphTopicRegressor):
         # sLDA infers topic mixtures by sampling: a loaded model agrees closely, not exactly

@@ -103,7 +103,7 @@ def shipped_model_step(table: MoleculeTable, out: Path, n: int = 5) -> dict:
     SMILES), then the first others; predictions, calibrated sigmas and QM9's values."""
     from rdkit import Chem, RDLogger
 
-    from hohenberg.pretrained import load_model
+    from hohenberg.families import load_model
 
     model = load_model("qm9")
     test = qm9.standard_split(table)["test"]

@@ -63,7 +63,8 @@ def info(
 ) -> None:
     """Counts, elements, charge/spin, per-target statistics (mean, std, min, max) with units, provenance;
     of a network file (`data network`): nodes, edges, components, degree distribution."""
-    from hohenberg.cli.network import is_network_file, network_info
+    from hohenberg.cli.network import network_info
+    from hohenberg.network.build import is_network_file
 
     if is_network_file(table_path):
         return network_info(table_path, json_out)

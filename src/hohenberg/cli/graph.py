@@ -1,4 +1,4 @@
-"""Graph-model commands: ``hohenberg train graph``, ``hohenberg evaluate``, ``hohenberg predict``.
+"""``hohenberg train graph`` (``predict`` and ``evaluate`` serve every family: :mod:`hohenberg.cli.models`).
 
 The functions are plain typer commands; ``hohenberg.cli.main`` registers them.  Every command
 that prints numbers takes ``--json`` (same numbers, units in the keys).
@@ -6,11 +6,9 @@ that prints numbers takes ``--json`` (same numbers, units in the keys).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
-import numpy as np
 import typer
 
 from hohenberg.cli.output import console, err_console, print_json, print_table
@@ -149,136 +147,3 @@ def _print_errors(title: str, errors: dict) -> None:
 def _print_attention(att: dict) -> None:
     print_table("attention over views (test molecules)", ["view", "mean weight", "std", "fraction top"],
                 [(v, a["mean_weight"], a["std_weight"], a["fraction_top"]) for v, a in att.items()])
-
-
-def evaluate(
-    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="A directory written by `train graph`.")],
-    table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="A table with the model's targets (.npz).")],
-    split: Annotated[str, typer.Option(help="test | val | train | all: rows of TABLE to evaluate "
-                                            "(the ids of the model's own split, split.json).")] = "test",
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for evaluation.json, parity.png, predictions.csv.")] = None,
-    cache: Annotated[Optional[Path], typer.Option("--cache-dir", "--cache", help="Graph cache folder (default: TABLE.graphs/).")] = None,
-    json_out: JsonOpt = False,
-) -> None:
-    """Measure a trained graph model on a table: MAE/RMSE per target (meV for energies)."""
-    from hohenberg.graph.dataset import table_graphs
-    from hohenberg.graph.run import (attention_summary, evaluation_rows, load_members, predict_ensemble, views_needed,
-                                     write_predictions)
-    from hohenberg.models.metrics import error_summary
-
-    cfg, members, provs = load_members(model_dir)
-    table = _load_table(table_path)
-    missing = [t for t in cfg.targets if t not in table.properties]
-    if missing:
-        raise InputError(table_path, f"table has no column(s) {', '.join(missing)}")
-    rows = evaluation_rows(model_dir, table, split, provs[0])
-    ds, _ = table_graphs(table, rows, cfg.cutoff,
-                         cache if cache is not None else table_path.with_name(table_path.name + ".graphs"))
-    ds = ds.select(cfg.features, cfg.targets, views_needed(cfg), cfg.elements)
-    pred = predict_ensemble(members, ds)
-    y = ds._data.y.numpy()
-    errors = {t: error_summary(t, y[:, j], pred["mean"][:, j]) for j, t in enumerate(cfg.targets)}
-    payload = {"model_dir": str(model_dir), "table": str(table_path), "split": split, "n_molecules": int(len(rows)),
-               "ensemble": len(members), "model": cfg.to_dict(), "errors": errors}
-    if pred["attention"] is not None:
-        payload["attention"] = attention_summary(pred["attention"], cfg.views)
-    if out is not None:
-        from hohenberg.fileio import atomic_write
-        from hohenberg.reports.figures import target_parity
-
-        atomic_write(out / "evaluation.json", json.dumps(payload, indent=2))
-        write_predictions(out / "predictions.csv", ds.provenance["ids"], cfg.targets, pred, y)
-        target_parity(out / "parity.png", cfg.targets, y, pred["mean"],
-                      title=f"{cfg.model}: {table_path.name} ({split}, n={len(rows)})")
-    if json_out:
-        print_json(payload)
-        return
-    _print_errors(f"{cfg.model} on {table_path.name} ({split}, n={len(rows)}, ensemble {len(members)})", errors)
-    if "attention" in payload:
-        _print_attention(payload["attention"])
-
-
-def predict(
-    inputs: Annotated[list[str], typer.Argument(metavar="[MODEL_DIR] INPUT...",
-                                                help="SMILES strings or molecule files (.xyz, .extxyz, .sdf, .smi), "
-                                                     "optionally after a model directory from `train graph`.")],
-    model: Annotated[str, typer.Option("--model", "-m", help="A shipped model (qm9: graph ensemble; "
-                                                             "qm9-promolecule-cnn: 3D CNN, no SCF) or a model "
-                                                             "directory.")] = "qm9",
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the predictions as CSV here.")] = None,
-    workers: Annotated[int, typer.Option(help="Processes that build molecule graphs (for many molecules).")] = 1,
-    density: Annotated[str, typer.Option(help="Volumetric models that read a density: 'scf' (computed at the "
-                                              "training store's level), 'hkmap' (predicted by the shipped map, no SCF) or "
-                                              "'hkmap:MODEL_DIR'.")] = "scf",
-    tta: Annotated[int, typer.Option(help="Volumetric models: average over this many random orientations.")] = 1,
-    json_out: JsonOpt = False,
-) -> None:
-    """Predict properties with calibrated uncertainty: the shipped QM9 model (13 targets) by default;
-    or a model directory from `train graph` or `train volumetric`."""
-    from pathlib import Path as _Path
-
-    if len(inputs) >= 2 and _Path(inputs[0]).is_dir():
-        model, inputs = inputs[0], inputs[1:]
-    if workers < 1:
-        raise InputError(None, f"--workers must be at least 1, not {workers}")
-    if tta < 1:
-        raise InputError(None, f"--tta must be at least 1, not {tta}")
-    from hohenberg.pretrained import SHIPPED_GRID, as_molecules, grid_model_dir, load_model
-
-    if model in SHIPPED_GRID or (_Path(model) / "model.pt").is_file():  # a volumetric model
-        from hohenberg.cli.volumetric import predict_volumetric_cli
-
-        mols = [m for source in inputs for m in as_molecules(source)]
-        shipped = f"{model} (ships with the package)" if model in SHIPPED_GRID else None
-        return predict_volumetric_cli(grid_model_dir(model), mols, density, tta, out, json_out, shipped)
-
-    predictor = load_model(model)
-    mols = []
-    for source in inputs:
-        got = as_molecules(source)
-        if not got:
-            raise InputError(source, "no molecules")
-        mols += got
-    records = predictor.predict_records(mols, workers=workers)
-    targets = predictor.targets
-    members = len(predictor.predictor.members)
-    warnings = []
-    embedded = [m.name or m.formula for m in mols if m.info.get("geometry", "").startswith("rdkit")]
-    if embedded and "QM9" in predictor.predictor.domain.description:  # trained on B3LYP geometries
-        warnings.append(f"{len(embedded)} molecule(s) have RDKit (ETKDG + MMFF94) geometries; QM9 models expect "
-                        "B3LYP/6-31G(2df,p) geometries, so 3D models may be off by more than their test error")
-    if members < 2:
-        warnings.append("single-member model: no uncertainty (train with --ensemble N, N >= 2)")
-    calibrated = bool(predictor.predictor.calibration)
-    payload = {
-        "model": str(model), "model_type": predictor.predictor.config.model, "ensemble": members,
-        "uncertainty": ("calibrated standard deviation (validation split), same unit as the value" if calibrated
-                        else "standard deviation over ensemble members (same unit as the value), not calibrated"),
-        "energies": predictor.card.get("energies", ""), "warnings": warnings,
-        "molecules": records,
-    }
-    if out is not None:
-        from hohenberg.fileio import write_records_csv
-
-        write_records_csv(out, [{**r, "warnings": "; ".join(r["warnings"])} for r in records])
-    for w in warnings:
-        err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
-    if json_out:
-        print_json(payload)
-        return
-    shown = payload["molecules"][:10]
-    for mol in shown:
-        rows = []
-        for t in targets:
-            sd = mol[f"{t}_std"]
-            rows.append((target_label(t), f"{mol[t]:.4f}", f"± {sd:.4f}" if np.isfinite(sd) else "-", t.rsplit("_", 1)[-1]))
-        print_table(f"{mol['name'] or mol['formula']} ({mol['formula']}); geometry: {mol['geometry']}",
-                    ["target", "value", "sigma", "unit"], rows)
-        for w in mol["warnings"]:
-            console.print(f"[yellow]outside the training domain:[/] {w}", highlight=False)
-    if len(payload["molecules"]) > len(shown):
-        console.print(f"... {len(payload['molecules']) - len(shown)} more molecules: use --out FILE.csv or --json")
-    if payload["energies"]:
-        console.print(payload["energies"], highlight=False)
-    console.print(f"model {model}: {payload['model_type']}, ensemble of {members}; sigma: {payload['uncertainty']}",
-                  highlight=False)

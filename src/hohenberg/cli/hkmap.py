@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from hohenberg.cli.output import console, print_json, print_table
-from hohenberg.errors import InputError
+from hohenberg.errors import HohenbergError, InputError
 from hohenberg.hkmap.run import HKRunConfig
 
 # Defaults come from the library's configuration, so the command and the library cannot drift apart.
@@ -114,46 +114,31 @@ def predict_density(
 ) -> None:
     """Predict the SCF density of a molecule (no SCF) on the model's grid (grown for a larger
     molecule); write a cube file."""
-    import numpy as np
-
-    from hohenberg.hkmap.metrics import dipole_debye
-    from hohenberg.hkmap.run import load_hkmap
-    from hohenberg.hkmap.run import predict_density as predict
+    from hohenberg.families import load_model
     from hohenberg.molecules.cube import write_cube
     from hohenberg.molecules.formats import read_molecules
 
-    from hohenberg.hkmap.symmetry import check_n_ops
-
-    try:
-        check_n_ops(symmetries, "--symmetries")
-    except ValueError as exc:
-        raise InputError(None, str(exc)) from None
     if len(args) not in (1, 2):
         raise InputError(None, f"give [MODEL_DIR] MOLECULE, not {len(args)} arguments")
-    from hohenberg.pretrained import grid_model_dir
-
-    model_dir = grid_model_dir(args[0] if len(args) == 2 else "hkmap")
+    predictor = load_model(args[0] if len(args) == 2 else "hkmap")
+    if predictor.kind != "hkmap":
+        raise InputError(args[0], f"a {predictor.kind} model, not a Hohenberg-Kohn map (train one with `hohenberg train hkmap`)")
     source = args[-1]
-    model, prov = load_hkmap(model_dir)
     mols = read_molecules(source)
     if len(mols) != 1:
         raise InputError(source, f"holds {len(mols)} molecules; predict-density takes one")
     mol = mols[0]
     try:
-        grid, rho = predict(model, mol.numbers, mol.positions, symmetries, name=f"{mol.name or mol.formula}")
-    except Exception as exc:  # e.g. an element without promolecule table, or a molecule larger than the box
-        raise InputError(source, f"cannot predict a density for {mol.formula}: {exc}") from None
-    write_cube(out, mol, grid, rho, comment=f"Hohenberg-Kohn map density, electrons/bohr^3, {model_dir}")
-    from hohenberg.qc.promolecule import promolecule_density
+        grid, rho, pro, details = predictor.density(mol, symmetries)
+    except InputError as exc:
+        from hohenberg.cli.models import with_flags
 
-    pro = promolecule_density(mol.numbers, mol.positions, grid, model.cfg.view.promolecule_level)
-    mu = dipole_debye(rho, pro, grid.points().reshape(*grid.shape, 3), grid.voxel_volume_bohr3, mol.numbers,
-                      mol.positions)
+        raise with_flags(exc, ["symmetries"]) from None
+    except HohenbergError as exc:  # e.g. an element without promolecule table, or a molecule larger than the box
+        raise InputError(source, str(exc)) from None
+    write_cube(out, mol, grid, rho, comment=f"Hohenberg-Kohn map density, electrons/bohr^3, {predictor.path}")
     report = {"out": str(out), "model": str(args[0]) if len(args) == 2 else "hkmap (ships with the package)",
-              "formula": mol.formula, "electrons": mol.n_electrons,
-              "voxel_sum_electrons": grid.integrate(rho), "dipole_D": mu.tolist(), "mu_D": float(np.linalg.norm(mu)),
-              "grid_shape": list(grid.shape), "spacing_A": float(grid.axes[0, 0]), "symmetries": symmetries,
-              "trained_level": prov.get("store_config", {}).get("level")}
+              **details, "trained_level": predictor.provenance.get("store_config", {}).get("level")}
     if png is not None:
         from hohenberg.reports.slices import slice_panels
 

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from hohenberg import __version__
-from hohenberg.cli import data, graph, materials, mol, network, qc, store, subgraph, train, volumetric
+from hohenberg.cli import data, materials, models, mol, qc, store, subgraph, train
 from hohenberg.cli.design import design
 from hohenberg.cli.hkmap import predict_density
 from hohenberg.cli.output import err_console
@@ -33,9 +33,9 @@ app.add_typer(qc.app, name="qc")
 app.add_typer(store.app, name="store")
 app.add_typer(materials.app, name="materials")
 app.add_typer(subgraph.app, name="subgraph")
-# a model directory written by `train pairs` / `train network` is routed to hohenberg.cli.network
-app.command("evaluate")(network.routing_evaluate(volumetric.evaluate))
-app.command("predict")(network.routing_predict(graph.predict))
+app.add_typer(models.app, name="model")
+app.command("evaluate")(models.evaluate)
+app.command("predict")(models.predict)
 app.command("predict-density")(predict_density)
 app.command("design")(design)
 

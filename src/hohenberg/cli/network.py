@@ -5,9 +5,7 @@ prints; ``--json`` gives the same numbers with units in the keys."""
 
 from __future__ import annotations
 
-import functools
 import time
-import zipfile
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -33,15 +31,6 @@ def _table(path: Path):
     from hohenberg.molecules.table import MoleculeTable
 
     return MoleculeTable.load(path)
-
-
-def is_network_file(path: Path) -> bool:
-    """Whether ``path`` is a network written by ``data network`` (and not a molecule table)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return "edges.npy" in zf.namelist() and "transform.npy" in zf.namelist()
-    except (OSError, zipfile.BadZipFile):
-        return False
 
 
 def build_network(
@@ -224,89 +213,3 @@ def train_network(
                   f"neighbour)", summary["test_errors"])
     console.print(f"transductive: {summary['transductive']}\nwrote {out}/model.json, split.json, member_*.pt",
                   highlight=False)
-
-
-# -- evaluate / predict, reached through the top-level commands -----------------------------------
-def evaluate_model(model_dir: Path, net_path: Path, table_path: Optional[Path], split: str, out: Optional[Path],
-                   cache: Optional[Path], json_out: bool) -> None:
-    from hohenberg.fileio import atomic_write
-    from hohenberg.network.build import NetworkData
-    from hohenberg.network.run import evaluate_network, evaluate_pairs, model_kind
-
-    kind = model_kind(model_dir)
-    if table_path is None:
-        raise InputError(model_dir, f"a {kind} model is evaluated on a network: `hohenberg evaluate MODEL_DIR NET --table TABLE`")
-    if not is_network_file(net_path):
-        raise InputError(net_path, "not a network file (build one with `hohenberg data network`)")
-    net, table = NetworkData.load(net_path), _table(table_path)
-    fn = evaluate_pairs if kind == "pairs" else evaluate_network
-    payload = {"model_dir": str(model_dir), "network": str(net_path), "table": str(table_path),
-               **fn(model_dir, net, table, split, cache, table_path)}
-    if out is not None:
-        import json
-
-        atomic_write(out / "evaluation.json", json.dumps(payload, indent=2))
-    if json_out:
-        print_json(payload)
-        return
-    n = payload.get("n_pairs", payload.get("n_molecules"))
-    _print_errors(f"{payload.get('pair_model', 'network')} model on {net_path.name} ({split}, n={n})", payload["errors"],
-                  "Δ" if kind == "pairs" else "")
-
-
-def predict_model(model_dir: Path, inputs: list[str], out: Optional[Path], json_out: bool) -> None:
-    from hohenberg.network.run import model_kind, predict_network, predict_pairs
-
-    kind = model_kind(model_dir)
-    payload = predict_pairs(model_dir, inputs) if kind == "pairs" else predict_network(model_dir, inputs)
-    records = payload["pairs"] if kind == "pairs" else payload["molecules"]
-    if out is not None:
-        from hohenberg.fileio import write_records_csv
-
-        write_records_csv(out, records)
-    if json_out:
-        print_json(payload)
-        return
-    rows = []
-    for r in records:
-        for t in payload["targets"]:
-            key = f"delta_{t}" if kind == "pairs" else t
-            sd = r[f"{key}_std"]
-            rows.append((r.get("reaction", r.get("input")), ("Δ" if kind == "pairs" else "") + target_label(t),
-                         f"{r[key]:.4f}", f"± {sd:.4f}" if np.isfinite(sd) else "-", t.rsplit("_", 1)[-1]))
-    print_table(f"{payload.get('pair_model', 'network')} model, ensemble of {payload['ensemble']}",
-                ["input", "target", "value", "sigma", "unit"], rows)
-    if payload["ensemble"] < 2:
-        console.print("single-member model: no uncertainty (train with --ensemble N, N >= 2)")
-
-
-def routing_evaluate(fallback):
-    """``evaluate`` that sends a pairs/network model directory here and any other to ``fallback``
-    (same options: ``MODEL_DIR NET --table TABLE``, as a volumetric model's ``MODEL_DIR STORE --table``)."""
-    from hohenberg.network.run import model_kind
-
-    @functools.wraps(fallback)
-    def evaluate(**kw):
-        if model_kind(kw["model_dir"]) is not None:
-            return evaluate_model(kw["model_dir"], kw["data"], kw.get("table_path"), kw.get("split", "test"),
-                                  kw.get("out"), kw.get("cache"), kw.get("json_out", False))
-        return fallback(**kw)
-
-    evaluate.__doc__ = (fallback.__doc__ or "") + " Pair and network models: MODEL_DIR NET --table TABLE."
-    return evaluate
-
-
-def routing_predict(fallback):
-    """``predict`` that sends ``MODEL_DIR A>>B ...`` of a pairs model (or molecules of a network
-    model's network) here and anything else to ``fallback``."""
-    from hohenberg.network.run import model_kind
-
-    @functools.wraps(fallback)
-    def predict(**kw):
-        inputs = kw["inputs"]
-        if len(inputs) >= 2 and Path(inputs[0]).is_dir() and model_kind(inputs[0]) is not None:
-            return predict_model(Path(inputs[0]), list(inputs[1:]), kw.get("out"), kw.get("json_out", False))
-        return fallback(**kw)
-
-    predict.__doc__ = (fallback.__doc__ or "") + " Pair models: MODEL_DIR 'A>>B' (the change B - A)."
-    return predict

@@ -4,12 +4,10 @@ complete set of connected subgraphs."""
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import Annotated, Optional
 
-import numpy as np
 import typer
 from rich.markup import escape
 
@@ -17,16 +15,6 @@ from hohenberg.cli.output import console, print_json, print_table
 from hohenberg.errors import InputError
 
 app = typer.Typer(help="Frequent subgraphs of molecules and the models built on them.", no_args_is_help=True)
-
-MODELS = ("sparse", "boost", "topic")
-
-
-def _min_support(value: float, n: int) -> int:
-    """Absolute count, or a fraction of the molecules when below 1; 0 means 0.1 % (at least 2)."""
-    if value <= 0:
-        return max(2, math.ceil(0.001 * n))
-    return max(1, math.ceil(value * n)) if value < 1 else int(value)
-
 
 @app.command("mine")
 def mine_command(
@@ -44,10 +32,11 @@ def mine_command(
     from hohenberg.subgraph.graph import LabelConfig, to_graphs
     from hohenberg.subgraph.gspan import PatternTree
     from hohenberg.subgraph.inputs import read_smiles_file
+    from hohenberg.subgraph.run import min_support_count
 
     data = read_smiles_file(smiles_file, smiles_column)
     config = LabelConfig(aromatic=aromatic, charge=charge)
-    support = _min_support(min_support, len(data.smiles))
+    support = min_support_count(min_support, len(data.smiles))
     t0 = time.perf_counter()
     graphs = to_graphs(data.smiles, config)
     tree = PatternTree(graphs, support, max_size)
@@ -62,29 +51,6 @@ def mine_command(
     shown = sorted(rows, key=lambda r: (-r["support"], r["bonds"]))[:top]
     print_table(f"{len(rows)} patterns in {len(graphs)} molecules with support >= {support} ({seconds:.2f} s)",
                 ["SMARTS", "support", "bonds"], [(escape(r["smarts"]), r["support"], r["bonds"]) for r in shown])
-
-
-def _metrics(target: str, y: np.ndarray, pred: np.ndarray) -> dict:
-    """Regression errors with their unit in the key (``mae_meV``; ``mae_target_unit`` when the
-    target's name carries no unit) and R^2."""
-    from hohenberg.models.metrics import regression_errors, report_unit
-
-    if len(y) == 0:
-        return {}
-    unit, factor = report_unit(target)
-    # a name without a unit suffix: errors are in whatever unit the column has
-    return regression_errors(y, pred, unit or "target_unit", factor, r2=True)
-
-
-def _class_metrics(est, smiles: list, y: np.ndarray) -> dict:
-    """Accuracy, and ROC AUC where both classes occur."""
-    from sklearn.metrics import roc_auc_score
-
-    if len(y) == 0:
-        return {}
-    both = len(np.unique(y)) == 2
-    auc = float(roc_auc_score(y == est.classes_[1], est.predict_proba(smiles)[:, 1])) if both else None
-    return {"accuracy": float(est.score(smiles, y)), "auc": auc, "n": int(len(y))}
 
 
 def train_subgraph(
@@ -117,101 +83,29 @@ def train_subgraph(
     json_out: Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON.")] = False,
 ) -> None:
     """Fit a sparse-regression, boosting or topic model over subgraph features; report test errors."""
-    from hohenberg.subgraph.inputs import read_training_data
-    from hohenberg.subgraph.persist import save_model
+    from hohenberg.subgraph.run import SubgraphRunConfig
+    from hohenberg.subgraph.run import train_subgraph as run
 
-    if model not in MODELS:
-        raise InputError(None, f"--model must be one of {', '.join(MODELS)}, not {model!r}")
-    if features not in ("indicator", "count"):
-        raise InputError(None, f"--features must be indicator or count, not {features!r}")
-    if max_count < 1:
-        raise InputError(None, "--max-count must be at least 1")
-    if loss not in ("squared", "huber", "logistic"):
-        raise InputError(None, f"--loss must be squared, huber or logistic, not {loss!r}")
-    if loss != "squared" and model != "sparse":
-        raise InputError(None, f"--loss {loss} needs --model sparse")
-    if not 0.0 < l1_ratio <= 1.0:
-        raise InputError(None, f"--l1-ratio must be in (0, 1], not {l1_ratio}")
-    if not 0 <= test_fraction < 1:
-        raise InputError(None, "--test-fraction must be in [0, 1)")
-    if limit is not None and limit < 1:
-        raise InputError(None, f"--limit must be at least 1, not {limit}")
-    from hohenberg.datasets.splits import split_molecules, write_split_ids
-
-    data = read_training_data(data_path, target, smiles_column)
-    if limit is not None:  # a random subset, then split as asked
-        keep = np.sort(np.random.default_rng(seed).permutation(len(data.smiles))[:limit])
-        data = type(data)([data.smiles[i] for i in keep], data.y[keep], [data.ids[i] for i in keep], data.target)
-    table = None
-    if data_path.suffix.lower() == ".npz" and split == "standard":
-        from hohenberg.molecules.table import MoleculeTable
-
-        table = MoleculeTable.load(data_path)
-    parts = split_molecules(data.ids, data.smiles, split, seed, (1.0 - test_fraction, 0.0, test_fraction), table)
-    train, test = parts["train"], parts["test"]
-    if len(train) == 0:
-        raise InputError(None, f"--split {split}: no training molecule among the {len(data.ids)} given")
-    smiles = np.asarray(data.smiles, dtype=object)
-    y = data.y
-    support = _min_support(min_support, len(train))
-    classify = loss == "logistic"
-    if classify:
-        from hohenberg.subgraph.sparse import SparseSubgraphClassifier
-
-        if len(np.unique(y[train])) != 2:
-            raise InputError(data_path, f"--loss logistic needs a target with two classes; {target!r} has "
-                                        f"{len(np.unique(y[train]))} distinct values in the training split")
-        est = SparseSubgraphClassifier(lam=lam, l1_ratio=l1_ratio, n_lambdas=n_lambdas, lam_min_ratio=lam_min_ratio,
-                                       min_support=support, max_size=max_size, composition=composition,
-                                       features=features)
-    elif model == "sparse":
-        from hohenberg.subgraph.sparse import SparseSubgraphRegressor
-
-        est = SparseSubgraphRegressor(lam=lam, l1_ratio=l1_ratio, loss=loss, n_lambdas=n_lambdas,
-                                      lam_min_ratio=lam_min_ratio, min_support=support, max_size=max_size,
-                                      composition=composition, features=features)
-    elif model == "boost":
-        from hohenberg.subgraph.boost import SubgraphBoostRegressor
-
-        est = SubgraphBoostRegressor(n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
-                                     min_support=support, max_size=max_size, composition=composition,
-                                     max_count=max_count)
-    else:
-        from hohenberg.subgraph.bag import SubgraphTopicRegressor
-
-        est = SubgraphTopicRegressor(n_topics=n_topics, radius=radius, min_df=support, seed=seed)
-    t0 = time.perf_counter()
-    est.fit(list(smiles[train]), y[train])
-    fit_seconds = time.perf_counter() - t0
-
-    def metrics(rows) -> dict:
-        if classify:
-            return _class_metrics(est, list(smiles[rows]), y[rows])
-        return _metrics(target, y[rows], est.predict(list(smiles[rows])))
-
-    result = {
-        "data": str(data_path), "target": target, "model": model, "n_train": len(train), "n_test": len(test),
-        "min_support": support, "fit_seconds": round(fit_seconds, 2),
-        "task": "classification" if classify else "regression",
-        "train": metrics(train), "test": metrics(test) if len(test) else {},
-    }
-    if hasattr(est, "search_stats_"):
-        s = est.search_stats_
-        result["search"] = {"visited": s.visited, "expanded": s.expanded, "created": s.created}
-        result["n_features"] = len(est.patterns_)
-        result["top"] = [{"smarts": a, "weight": b, "support": c} for a, b, c in est.top_patterns(15)]
-    else:
-        result["n_features"] = len(est.bag_.names_)
-        result["top"] = est.topics(6)
-    result["split"] = split
-    save_model(est, out, {"training": {k: v for k, v in result.items() if k != "top"}})
-    write_split_ids(out, {k: [data.ids[i] for i in v] for k, v in parts.items()}, split, seed)
-    (out / "metrics.json").write_text(json.dumps(result, indent=1, default=float))
+    cfg = SubgraphRunConfig(model=model, smiles_column=smiles_column, min_support=min_support, max_size=max_size,
+                            lam=lam, lam_min_ratio=lam_min_ratio, n_lambdas=n_lambdas, l1_ratio=l1_ratio, loss=loss,
+                            composition=composition, features=features, max_count=max_count,
+                            n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
+                            n_topics=n_topics, radius=radius, test_fraction=test_fraction, split=split, limit=limit,
+                            seed=seed)
+    try:
+        cfg.check()
+    except ValueError as exc:  # the library names the option; the command line names the flag
+        name = str(exc).split(" ", 1)[0]
+        raise InputError(None, f"--{name.replace('_', '-')}{str(exc)[len(name):]}") from None
+    result = run(data_path, target, out, cfg)
+    classify = result["task"] == "classification"
+    fit_seconds = result["fit_seconds"]
     if json_out:
         print_json(result)
         return
     parts_ = [(name, m) for name, m in (("train", result["train"]), ("test", result["test"])) if m]
-    title = f"{model} on {target}: {len(train)} train / {len(test)} test, {result['n_features']} features, {fit_seconds:.1f} s"
+    title = (f"{model} on {target}: {result['n_train']} train / {result['n_test']} test, {result['n_features']} features, "
+             f"{fit_seconds:.1f} s")
     if classify:
         print_table(title, ["split", "accuracy", "AUC"], [(name, m["accuracy"], m["auc"]) for name, m in parts_])
     else:
@@ -235,12 +129,12 @@ def explain_command(
     """Draw the model's top subgraphs with their coefficients or importances (PNG); with
     --molecule, highlight those that occur in that molecule."""
     from hohenberg.subgraph.explain import draw_patterns, highlight, top_patterns
-    from hohenberg.subgraph.persist import MODEL_FILE, load_model
+    from hohenberg.subgraph.persist import MODEL_FILE, read_model_dir
 
     if not (model_dir / MODEL_FILE).is_file():
         raise InputError(model_dir / MODEL_FILE, "no model here (train one with 'hohenberg train subgraph')")
     try:
-        est, _ = load_model(model_dir)
+        est, _ = read_model_dir(model_dir)
     except (ValueError, KeyError, json.JSONDecodeError) as exc:
         raise InputError(model_dir / MODEL_FILE, f"unreadable model: {exc}") from None
     out = out or model_dir

@@ -1,8 +1,4 @@
-"""Volumetric commands: ``hohenberg train volumetric`` and the ``evaluate`` of volumetric models.
-
-``evaluate`` is one command for every model kind: a directory with a volumetric ``model.pt``
-is measured on a store, any other on a table (graph models).
-"""
+"""``hohenberg train volumetric`` (``predict`` and ``evaluate`` serve every family: :mod:`hohenberg.cli.models`)."""
 
 from __future__ import annotations
 
@@ -12,8 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from hohenberg.cli.graph import _csv, _load_table, _print_errors
-from hohenberg.cli.graph import evaluate as evaluate_graph
+from hohenberg.cli.graph import _csv, _load_table
 from hohenberg.cli.output import console, print_json, print_table
 from hohenberg.errors import InputError
 from hohenberg.volumetric.run import VolumetricRunConfig
@@ -92,8 +87,8 @@ def train_volumetric(
     from hohenberg.training.lightning_module import SCHEDULES
     from hohenberg.training.trainer import TrainConfig
     from hohenberg.volumetric.models import VolumetricModelConfig
+    from hohenberg.families.volumetric import train as run
     from hohenberg.volumetric.run import VolumetricRunConfig
-    from hohenberg.volumetric.run import train_volumetric as run
 
     d = _read_config(config) if config is not None else {}
     enc, view = dict(d.get("encoder", {})), dict(d.get("view", {}))
@@ -153,9 +148,9 @@ def _density_from(value: str) -> str:
     if value == "store" or (value.startswith("hkmap:") and len(value) > 6):
         return value
     if value == "hkmap":
-        from hohenberg.pretrained import grid_model_dir
+        from hohenberg.pretrained import model_path
 
-        return f"hkmap:{grid_model_dir('hkmap')}"
+        return f"hkmap:{model_path('hkmap')}"
     raise InputError(None, f"--density-from must be store, hkmap or hkmap:MODEL_DIR, not {value!r}")
 
 
@@ -172,89 +167,3 @@ def _print_comparison(summary: dict) -> None:
                 f"test n={summary['n_test']}, {fit['epochs']} epochs, {fit['train_molecules_per_s']} molecules/s, "
                 f"peak RSS {fit['peak_rss_bytes'] / 2**20:.0f} MiB",
                 ["target", "unit", "MAE", "baseline MAE", "ratio"], rows)
-
-
-def evaluate(
-    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="A directory written by `train graph` or "
-                                                                      "`train volumetric`.")],
-    data: Annotated[Path, typer.Argument(metavar="TABLE_OR_STORE", help="Graph models: a table (.npz). Volumetric "
-                                                                      "models: a store (with --table).")],
-    table_path: Annotated[Optional[Path], typer.Option("--table", help="Volumetric models: the table with the "
-                                                                       "targets.")] = None,
-    split: Annotated[str, typer.Option(help="test | val | train | all (the model's own split seed and sizes).")] = "test",
-    tta: Annotated[int, typer.Option(help="Volumetric models: average over this many random rotations.")] = 1,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for evaluation.json, parity.png, predictions.csv.")] = None,
-    cache: Annotated[Optional[Path], typer.Option("--cache-dir", "--cache", help="Graph models: graph cache folder (default: TABLE.graphs/).")] = None,
-    json_out: JsonOpt = False,
-) -> None:
-    """Measure a trained model: MAE/RMSE per target (meV for energies)."""
-    from hohenberg.training.checkpoint import load_model_file
-
-    kind = load_model_file(model_dir / "model.pt").kind if (model_dir / "model.pt").is_file() else "graph"
-    if kind == "hkmap":
-        return _evaluate_hkmap(model_dir, data, split, out, json_out)
-    if kind != "volumetric":
-        return evaluate_graph(model_dir, data, split=split, out=out, cache=cache, json_out=json_out)
-    from hohenberg.volumetric.run import evaluate_volumetric
-
-    if data.is_file():  # a table: a model whose channels are rendered from the atoms
-        table_path, data_store = table_path or data, None
-    elif table_path is None:
-        raise InputError(model_dir, "a volumetric model is evaluated on a store; give the targets' table with --table")
-    else:
-        data_store = data
-    summary = evaluate_volumetric(model_dir, data_store, _load_table(table_path), split, tta, out)
-    summary = {"model_dir": str(model_dir), "store": str(data), **summary}
-    if json_out:
-        print_json(summary)
-        return
-    _print_errors(f"3D CNN on {data} ({split}, n={summary['n_test']}, {tta} rotation(s))", summary["test_errors"])
-
-
-def _evaluate_hkmap(model_dir: Path, store: Path, split: str, out: Optional[Path], json_out: bool) -> None:
-    """``evaluate`` for a Hohenberg-Kohn map: NMAE and dipole error on a part of its own split."""
-    from hohenberg.hkmap.run import evaluate_split
-
-    summary = {"model_dir": str(model_dir), "store": str(store), **evaluate_split(model_dir, store, split, out)}
-    if json_out:
-        print_json(summary)
-        return
-    n, p = summary["test_nmae_percent"], summary["promolecule_nmae_percent"]
-    print_table(f"Hohenberg-Kohn map on {store} ({split}, n={summary['n_test']})", ["", "model", "promolecule"],
-                [("NMAE mean (%)", n["mean"], p["mean"]), ("NMAE median (%)", n["median"], p["median"])])
-
-
-def predict_volumetric_cli(model_dir: Path, molecules: list, density: str, tta: int, out: Optional[Path],
-                           json_out: bool, name: Optional[str] = None) -> None:
-    """``hohenberg predict MODEL_DIR INPUT...`` for a volumetric model: prints what the work behind
-    it (:func:`hohenberg.volumetric.predict.predict_volumetric`) returns."""
-    from hohenberg.volumetric.predict import predict_volumetric
-
-    if not molecules:
-        raise InputError(None, "no molecules to predict")
-    res = predict_volumetric(model_dir, molecules, density, tta)
-    records = []
-    for i, mol in enumerate(molecules):
-        rec = {"name": mol.name, "formula": mol.formula, "geometry": mol.info.get("geometry", "input")}
-        for j, t in enumerate(res["targets"]):
-            rec[t] = float(res["mean"][i, j])
-            rec[f"{t}_rotation_std"] = float(res["std"][i, j]) if tta > 1 else None
-        records.append(rec)
-    payload = {"model": name or str(model_dir), "model_type": "volumetric", "channels": res["channels"],
-               "density_source": res["density_source"], "tta": tta,
-               "uncertainty": "none (one model); with --tta N the spread over N orientations is given, not calibrated",
-               "molecules": records}
-    if out is not None:
-        from hohenberg.fileio import write_records_csv
-
-        write_records_csv(out, records)
-    if json_out:
-        print_json(payload)
-        return
-    for rec in records[:10]:
-        print_table(f"{rec['name'] or rec['formula']} ({rec['formula']}); geometry: {rec['geometry']}",
-                    ["target", "value", "unit"],
-                    [(t.rsplit("_", 1)[0], f"{rec[t]:.4f}", t.rsplit("_", 1)[-1]) for t in res["targets"]])
-    console.print(f"inputs: {', '.join(res['channels'])}; {res['density_source']}", highlight=False)
-    if len(records) > 10:
-        console.print(f"... {len(records) - 10} more molecules: use --out FILE.csv or --json")

@@ -34,6 +34,7 @@ from hohenberg.graph.dataset import GraphDataset, table_graphs
 from hohenberg.graph.domain import Domain
 from hohenberg.graph.inference import load_members, predict_ensemble, views_needed  # noqa: F401 (API)
 from hohenberg.graph.models import GraphModelConfig, build_model
+from hohenberg.manifest import write_manifest
 from hohenberg.models.metrics import error_summary, report_unit, target_label
 from hohenberg.molecules.table import MoleculeTable
 from hohenberg.training.checkpoint import load_model_file, save_model_file
@@ -198,7 +199,39 @@ def train_graph_model(table: MoleculeTable, cfg: GraphRunConfig, out_dir: str | 
     atomic_write(out / "model.json", json.dumps(summary, indent=2))
     write_predictions(out / "test_predictions.csv", full.provenance["ids"][n_tr + n_va:], mcfg.targets, pred, y)
     _figures(out, mcfg, pred, y, cfg.ensemble)
+    write_manifest(out, "graph", mcfg.targets, domain=domain.to_dict(), provenance=provenance,
+                   card={"metrics": {"test_errors": errors}})
     return summary
+
+
+def evaluate_graph_model(model_dir: str | Path, table: MoleculeTable, split: str = "test", out: str | Path | None = None,
+                         cache_dir: str | Path | None = None, where: str | Path | None = None) -> dict:
+    """MAE/RMSE per target of a saved graph model on the ``split`` part (its own ``split.json``)
+    of ``table``; with ``out``, ``evaluation.json``, ``predictions.csv`` and ``parity.png`` there."""
+    cfg, members, provs = load_members(model_dir)
+    missing = [t for t in cfg.targets if t not in table.properties]
+    if missing:
+        raise InputError(where, f"table has no column(s) {', '.join(missing)}")
+    rows = evaluation_rows(model_dir, table, split, provs[0])
+    ds, _ = table_graphs(table, rows, cfg.cutoff, cache_dir)
+    ds = ds.select(cfg.features, cfg.targets, views_needed(cfg), cfg.elements)
+    pred = predict_ensemble(members, ds)
+    y = _y_of(ds, np.arange(len(rows)))
+    errors = {t: error_summary(t, y[:, j], pred["mean"][:, j]) for j, t in enumerate(cfg.targets)}
+    payload = {"model_dir": str(model_dir), "table": str(where), "split": split, "n_molecules": int(len(rows)),
+               "ensemble": len(members), "model": cfg.to_dict(), "errors": errors,
+               "title": f"{cfg.model} on {Path(str(where)).name} ({split}, n={len(rows)}, ensemble {len(members)})"}
+    if pred["attention"] is not None:
+        payload["attention"] = attention_summary(pred["attention"], cfg.views)
+    if out is not None:
+        from hohenberg.reports.figures import target_parity
+
+        out = Path(out)
+        atomic_write(out / "evaluation.json", json.dumps(payload, indent=2))
+        write_predictions(out / "predictions.csv", ds.provenance["ids"], cfg.targets, pred, y)
+        target_parity(out / "parity.png", cfg.targets, y, pred["mean"],
+                      title=f"{cfg.model}: {Path(str(where)).name} ({split}, n={len(rows)})")
+    return payload
 
 
 def _finished_member(path: Path, mcfg: GraphModelConfig, tcfg: TrainConfig, seed: int):

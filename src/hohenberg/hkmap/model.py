@@ -137,6 +137,18 @@ class HKNet(nn.Module):
     def n_parameters(self) -> int:
         return parameter_count(self)
 
+    # The two ways a property model asks a map for a density (the volumetric package takes any
+    # object with these, so it never imports this one): on a box it gives, or on the molecule's own.
+    def predict_on_box(self, numbers, positions, center):
+        from hohenberg.hkmap.run import predict_on_box
+
+        return predict_on_box(self, numbers, positions, center)
+
+    def predict_density(self, numbers, positions, name: str = "the molecule"):
+        from hohenberg.hkmap.run import predict_density
+
+        return predict_density(self, numbers, positions, name=name)
+
     def forward(self, x: torch.Tensor, pro: torch.Tensor) -> torch.Tensor:
         cfg = self.cfg
         feats = self.encoder(x, features=True)

@@ -26,14 +26,15 @@ import torch
 from torch.utils.data import DataLoader, RandomSampler
 
 from hohenberg.datasets.splits import evaluation_ids, read_id_lists, sized_parts, write_split_ids
-from hohenberg.errors import HohenbergError
+from hohenberg.errors import HohenbergError, InputError
 from hohenberg.fileio import atomic_write, write_records_csv
 from hohenberg.hkmap.data import (KEY_IDS, KEY_N_ELECTRONS, KEY_NUMBERS, KEY_POSITIONS, KEY_PRO, KEY_VOXEL, KEY_X,
                                   KEY_Y, HKCollate)
 from hohenberg.hkmap.metrics import dipole_debye, nmae_percent, summarise, view_points
 from hohenberg.hkmap.model import HKConfig, HKNet
 from hohenberg.hkmap.symmetry import check_n_ops, symmetrised
-from hohenberg.training.checkpoint import load_model, load_model_dir, save_model_file
+from hohenberg.manifest import write_manifest
+from hohenberg.training.checkpoint import load_built_model, load_model_dir, save_model_file
 from hohenberg.training.lightning_module import OptimConfig, adam_on_plateau
 from hohenberg.training.trainer import TrainConfig, fit, resumes
 from hohenberg.volumetric.data import StoreVolumes
@@ -218,7 +219,19 @@ def train_hkmap(store: str | Path, cfg: HKRunConfig, out_dir: str | Path, resume
 
     learning_curves(out / "learning_curve.png", {"hkmap": out / "metrics.csv"}, ["train_loss", "val_nmae_percent"],
                     title="Hohenberg-Kohn map: NMAE (%)")
+    write_manifest(out, MODEL_KIND, DENSITY_TARGETS, domain=store_domain(provenance["store_config"]),
+                   provenance=provenance, card={"metrics": {k: test[k] for k in ("test_nmae_percent", "n_test")
+                                                            if k in test}})
     return summary
+
+
+DENSITY_TARGETS = ({"name": "density", "unit": "e/bohr3"},)
+"""What a map predicts, as a model manifest names it."""
+
+
+def store_domain(store_config: dict) -> dict:
+    """The training domain of a grid model: the level of theory and the box of its store."""
+    return {k: store_config.get(k) for k in ("level", "size", "spacing") if store_config.get(k) is not None}
 
 
 @torch.no_grad()
@@ -293,7 +306,7 @@ def evaluate_split(model_dir: str | Path, store: str | Path, split: str = "test"
 
 
 def load_hkmap(model_dir: str | Path) -> tuple[HKNet, dict]:
-    return load_model(model_dir, MODEL_KIND, "hohenberg train hkmap", HKConfig.from_dict, HKNet)
+    return load_built_model(model_dir, MODEL_KIND, "hohenberg train hkmap", HKConfig.from_dict, HKNet)
 
 
 @torch.no_grad()
@@ -341,3 +354,29 @@ def predict_on_box(model: HKNet, numbers: np.ndarray, positions: np.ndarray, cen
             "positions": torch.as_tensor(np.asarray(positions, dtype=np.float64))}
     batch = HKCollate(cfg)([item])
     return symmetrised(model, batch[KEY_X], batch[KEY_PRO], symmetries)[0].double().numpy()
+
+
+def density_report(model: HKNet, mol, symmetries: int = 1) -> tuple:
+    """``(grid, rho, promolecule, report)`` of one molecule: the predicted density (no SCF), the
+    promolecule on the same grid, and what a user checks first: electrons on the grid (the voxel
+    sum, against the molecule's count) and the dipole of the predicted density (Debye)."""
+    from hohenberg.qc.promolecule import promolecule_density
+
+    try:
+        check_n_ops(symmetries, "symmetries")
+    except ValueError as exc:
+        raise InputError(None, str(exc)) from None
+    name = mol.name or mol.formula
+    try:
+        grid, rho = predict_density(model, mol.numbers, mol.positions, symmetries, name=name)
+    except HohenbergError:
+        raise
+    except Exception as exc:  # e.g. an element without promolecule table
+        raise HohenbergError(f"{name}: cannot predict a density for {mol.formula}: {exc}") from None
+    pro = promolecule_density(mol.numbers, mol.positions, grid, model.cfg.view.promolecule_level)
+    mu = dipole_debye(rho, pro, grid.points().reshape(*grid.shape, 3), grid.voxel_volume_bohr3, mol.numbers,
+                      mol.positions)
+    report = {"formula": mol.formula, "electrons": mol.n_electrons, "voxel_sum_electrons": grid.integrate(rho),
+              "dipole_D": mu.tolist(), "mu_D": float(np.linalg.norm(mu)), "grid_shape": list(grid.shape),
+              "spacing_A": float(grid.axes[0, 0]), "symmetries": symmetries}
+    return grid, rho, pro, report

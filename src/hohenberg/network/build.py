@@ -407,3 +407,12 @@ def table_network(table: MoleculeTable, kind: str, rows: np.ndarray | None = Non
     net.meta.update({"table_source": sub.meta.get("source_kind", sub.meta.get("source", "")),
                      "table_molecules": len(sub)})
     return net
+
+
+def is_network_file(path: str | Path) -> bool:
+    """Whether ``path`` is a network written by ``data network`` (and not a molecule table)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "edges.npy" in zf.namelist() and "transform.npy" in zf.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False

@@ -24,6 +24,7 @@ from hohenberg.datasets.splits import (PARTS, check_part, pair_split, random_spl
 from hohenberg.errors import InputError
 from hohenberg.fileio import atomic_write
 from hohenberg.graph.models import GraphModelConfig
+from hohenberg.manifest import write_manifest
 from hohenberg.models.metrics import error_summary
 from hohenberg.molecules.table import MoleculeTable
 from hohenberg.network.build import NetworkData
@@ -282,6 +283,8 @@ def train_pairs(net: NetworkData, table: MoleculeTable, run: NetRunConfig, out_d
                "model": cfg.to_dict(), "train": tcfg.to_dict(), "ensemble": run.ensemble, "fits": fits,
                "input_prep_s": round(prep_s, 1), "test_errors": errors}
     atomic_write(out / MODEL_FILE, json.dumps(summary, indent=2))
+    write_manifest(out, "pairs", [f"delta_{t}" for t in cfg.targets], provenance=manifest_provenance(summary),
+                   card={"metrics": {"test_errors": errors}})
     return summary
 
 
@@ -373,7 +376,7 @@ def predict_pairs(model_dir: str | Path, reactions: Sequence[str]) -> dict:
     from rdkit import Chem
 
     from hohenberg.graph.batch import molecules_tensors
-    from hohenberg.pretrained import as_molecules
+    from hohenberg.molecules.inputs import as_molecules
 
     cfg, members, extra = load_members(model_dir, "pairs")
     kind = extra["pair_model"]
@@ -513,7 +516,16 @@ def train_network(net: NetworkData, table: MoleculeTable, run: NetRunConfig, out
     if net_path:
         summary["network"] = str(Path(net_path).resolve())
     atomic_write(out / MODEL_FILE, json.dumps(summary, indent=2))
+    write_manifest(out, "network", cfg.targets, provenance=manifest_provenance(summary),
+                   card={"metrics": {"test_errors": summary["test_errors"]}})
     return summary
+
+
+def manifest_provenance(summary: dict) -> dict:
+    """What a pairs or network model's manifest records of its training summary."""
+    keep = ("network", "network_kind", "table", "pair_model", "split", "split_sizes", "model", "train", "ensemble",
+            "max_neighbours")
+    return {k: summary[k] for k in keep if k in summary}
 
 
 def _network_inputs(model_dir, net, table, where):

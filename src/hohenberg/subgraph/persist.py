@@ -60,7 +60,8 @@ def save_model(model, directory: str | Path, extra: dict | None = None) -> Path:
     return path
 
 
-def load_model(directory: str | Path):
+def read_model_dir(directory: str | Path):
+    """``(estimator, the file's dict)`` of ``directory/model.json`` (or of that file given itself)."""
     path = Path(directory)
     if path.is_dir():
         path = path / MODEL_FILE

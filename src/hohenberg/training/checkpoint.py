@@ -129,8 +129,8 @@ def build_saved(saved: SavedModel, path: str | Path, read_config: Callable[[dict
     return load_weights(model, saved, path).eval(), cfg
 
 
-def load_model(model_dir: str | Path, kind: str, trained_by: str, read_config: Callable[[dict], object],
-               build: Callable[[object], torch.nn.Module]) -> tuple[torch.nn.Module, dict]:
+def load_built_model(model_dir: str | Path, kind: str, trained_by: str, read_config: Callable[[dict], object],
+                     build: Callable[[object], torch.nn.Module]) -> tuple[torch.nn.Module, dict]:
     """``(model, provenance)`` of ``MODEL_DIR/model.pt`` (:func:`load_model_dir`, :func:`build_saved`)."""
     saved = load_model_dir(model_dir, kind, trained_by)
     return build_saved(saved, Path(model_dir) / "model.pt", read_config, build)[0], saved.provenance

@@ -16,7 +16,7 @@ being drowned by cores), potential ``log1p(V / Hartree)``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,10 +198,13 @@ class PredictedDensities(MoleculeItems):
     Each prediction is made once and kept in ``cache_dir/hkmap-SHA/ID.npy`` (float16, atomic
     writes), keyed by the map's weights, so another map never reads these."""
 
-    def __init__(self, base: StoreVolumes, hkmap_dir: str | Path, cache_dir: str | Path | None = None):
+    def __init__(self, base: StoreVolumes, hkmap_dir: str | Path, load_map: Callable[[Path], object],
+                 cache_dir: str | Path | None = None):
         from hohenberg.fileio import sha256_of
 
-        self.base, self.hkmap_dir = base, Path(hkmap_dir)
+        # ``load_map(dir)`` gives the map (``.cfg``, ``.predict_on_box``): the map's package sits
+        # above this one (it builds on these views), so the caller hands its loader in
+        self.base, self.hkmap_dir, self.load_map = base, Path(hkmap_dir), load_map
         self.ids, self._y = base.ids, base.y
         digest = sha256_of(self.hkmap_dir / "model.pt")[:12]
         root = Path(cache_dir) if cache_dir is not None else Path(base.reader.root) / ".cache"
@@ -224,16 +227,14 @@ class PredictedDensities(MoleculeItems):
         return item
 
     def _predict(self, item: dict) -> np.ndarray:
-        from hohenberg.hkmap.run import load_hkmap, predict_on_box
-
         if self._model is None:
-            self._model = load_hkmap(self.hkmap_dir)[0]
+            self._model = self.load_map(self.hkmap_dir)
         cfg, n = self._model.cfg, int(self.base.reader.config["size"])
         if cfg.output_size != n or abs(cfg.output_spacing - item["spacing"]) > 1e-9:
             raise HohenbergError(f"{self.hkmap_dir}: the map's box ({cfg.output_size}^3 at {cfg.output_spacing:g} A) "
                                  f"is not the store's ({n}^3 at {item['spacing']:g} A)")
         # on the record's own box (its centre), so the prediction takes the stored density's place
-        rho = predict_on_box(self._model, item["numbers"].numpy(), item["positions"].numpy(), item["center"].numpy())
+        rho = self._model.predict_on_box(item["numbers"].numpy(), item["positions"].numpy(), item["center"].numpy())
         return rho.astype(np.float16)
 
 

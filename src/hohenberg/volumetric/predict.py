@@ -18,7 +18,7 @@ model trained without a store sees its channels rendered on the view itself, as 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -47,9 +47,7 @@ def molecule_item(mol: Molecule, view_cfg, store_config: dict, source: str = "sc
         return atoms_item(mol.name or mol.formula, mol.numbers, mol.positions, np.zeros(0))
     density = None
     if "density" in view_cfg.channels and source != "scf":
-        from hohenberg.hkmap.run import predict_density
-
-        grid, rho = predict_density(hkmap, mol.numbers, mol.positions, name=name)
+        grid, rho = hkmap.predict_density(mol.numbers, mol.positions, name=name)
         density = torch.from_numpy(rho.astype(np.float32))
     else:
         grid = grid_for(mol.positions, float(store_config["spacing"]), int(store_config["size"]), name=name)
@@ -73,9 +71,11 @@ def molecule_item(mol: Molecule, view_cfg, store_config: dict, source: str = "sc
 
 
 def predict_volumetric(model_dir: str | Path, molecules: Sequence[Molecule], density: str = "scf",
-                       tta: int = 1) -> dict:
+                       tta: int = 1, load_map: Callable | None = None) -> dict:
     """Predictions of a volumetric model for ``molecules``: ``{"targets", "mean" (n, T), "std"
-    (n, T): spread over ``tta`` random orientations (0 for one), "density_source", "level"}``."""
+    (n, T): spread over ``tta`` random orientations (0 for one), "density_source", "level"}``.
+    ``density`` 'hkmap' or 'hkmap:DIR' takes the density from a Hohenberg-Kohn map, which
+    ``load_map(DIR)`` loads (:func:`hohenberg.families.volumetric.load_density_map`)."""
     from hohenberg.volumetric.run import load_volumetric, predict_views
 
     model, prov = load_volumetric(model_dir)
@@ -88,10 +88,11 @@ def predict_volumetric(model_dir: str | Path, molecules: Sequence[Molecule], den
             raise InputError(None, f"the density must be 'scf', 'hkmap' (the shipped map) or 'hkmap:MODEL_DIR', "
                                    f"not {density!r}")
         if "density" in model.cfg.view.channels:
-            from hohenberg.hkmap.run import load_hkmap
-            from hohenberg.pretrained import grid_model_dir
+            from hohenberg.pretrained import model_path
 
-            hkmap, _ = load_hkmap(grid_model_dir(density.split(":", 1)[1] if ":" in density else "hkmap"))
+            if load_map is None:
+                raise InputError(None, "a density predicted by a Hohenberg-Kohn map needs the map's loader (load_map)")
+            hkmap = load_map(model_path(density.split(":", 1)[1] if ":" in density else "hkmap"))
     items = []
     for mol in molecules:
         try:

@@ -31,8 +31,9 @@ from hohenberg.datasets.splits import PARTS, evaluation_ids, resolve_kind, sized
 from hohenberg.datasets.targets import table_elements
 from hohenberg.errors import HohenbergError
 from hohenberg.fileio import atomic_open, atomic_write
+from hohenberg.manifest import write_manifest
 from hohenberg.models.metrics import error_summary, report_unit, target_label
-from hohenberg.training.checkpoint import load_model, save_model_file
+from hohenberg.training.checkpoint import load_built_model, save_model_file
 from hohenberg.training.lightning_module import OptimConfig, RegressionTask
 from hohenberg.training.trainer import TrainConfig, fit
 from hohenberg.volumetric.data import PredictedDensities, StoreVolumes, TableVolumes, ViewCollate
@@ -83,9 +84,11 @@ def source_of(store, table, mcfg: VolumetricModelConfig) -> tuple[list[str], dic
 
 
 def make_dataset(store, ids, table, model_cfg: VolumetricModelConfig, cache_dir=None,
-                 density_from: str = "store") -> StoreVolumes | TableVolumes | PredictedDensities:
+                 density_from: str = "store", load_map: Callable | None = None
+                 ) -> StoreVolumes | TableVolumes | PredictedDensities:
     """Items of ``ids``: from the store, or (``store`` None) rendered from the table's atoms; with
-    ``density_from="hkmap:DIR"`` the density channel is that map's prediction, not the SCF's."""
+    ``density_from="hkmap:DIR"`` the density channel is that map's prediction, not the SCF's
+    (``load_map(DIR)`` loads the map: :func:`hohenberg.families.volumetric.load_density_map`)."""
     channels = model_cfg.view.channels
     if store is None:
         return TableVolumes(table, ids, model_cfg.targets)
@@ -95,7 +98,9 @@ def make_dataset(store, ids, table, model_cfg: VolumetricModelConfig, cache_dir=
         level = model_cfg.view.promolecule_level if "promolecule" in channels else None
         base = StoreVolumes(store, ids, table, model_cfg.targets, need_density=False, promolecule_level=level,
                             cache_dir=cache_dir)
-        return PredictedDensities(base, density_from.split(":", 1)[1])
+        if load_map is None:
+            raise HohenbergError("a density predicted by a Hohenberg-Kohn map needs the map's loader (load_map)")
+        return PredictedDensities(base, density_from.split(":", 1)[1], load_map)
     level = model_cfg.view.promolecule_level if "promolecule" in channels else None
     return StoreVolumes(store, ids, table, model_cfg.targets, need_density="density" in channels,
                         promolecule_level=level, cache_dir=cache_dir)
@@ -109,7 +114,7 @@ def _numbers(table, ids) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def train_volumetric(store: str | Path | None, table, cfg: VolumetricRunConfig, out_dir: str | Path, resume: bool = True,
-                     log: Callable[[str], None] = lambda s: None) -> dict:
+                     log: Callable[[str], None] = lambda s: None, load_map: Callable | None = None) -> dict:
     """Train on ``store``'s grids, or (``store`` None) on views rendered from ``table``'s atoms
     (promolecule / potential channels: all of a table, nothing precomputed); test; write ``out_dir``."""
     out = Path(out_dir)
@@ -118,7 +123,7 @@ def train_volumetric(store: str | Path | None, table, cfg: VolumetricRunConfig, 
     held, store_config = source_of(store, table, mcfg)
     ids = split_ids(held, table, cfg)
     write_split_ids(out, ids, resolve_kind(table, cfg.split), cfg.split_seed)
-    data = {k: make_dataset(store, v, table, mcfg, cfg.cache_dir, cfg.density_from) for k, v in ids.items()}
+    data = {k: make_dataset(store, v, table, mcfg, cfg.cache_dir, cfg.density_from, load_map) for k, v in ids.items()}
     torch.manual_seed(tcfg.seed)
     model = build_model(mcfg)
     z, b = _numbers(table, ids["train"])
@@ -173,6 +178,9 @@ def train_volumetric(store: str | Path | None, table, cfg: VolumetricRunConfig, 
 
     metrics = ["train_loss", "val_loss"] + [f"val_mae_{target_label(t)}_{report_unit(t)[0]}" for t in mcfg.targets[:2]]
     learning_curves(out / "learning_curve.png", {mcfg.encoder.arch: out / "metrics.csv"}, metrics)
+    domain = {k: store_config.get(k) for k in ("level", "size", "spacing") if store_config.get(k) is not None}
+    write_manifest(out, MODEL_KIND, mcfg.targets, domain=domain, provenance=provenance,
+                   card={"metrics": {"test_errors": summary["test_errors"], "baseline_test_errors": baseline}})
     return summary
 
 
@@ -245,12 +253,12 @@ def _write_predictions(path: Path, ids, targets, pred, y) -> None:
 
 
 def load_volumetric(model_dir: str | Path) -> tuple[VolumetricRegressor, dict]:
-    return load_model(model_dir, MODEL_KIND, "hohenberg train volumetric", VolumetricModelConfig.from_dict,
+    return load_built_model(model_dir, MODEL_KIND, "hohenberg train volumetric", VolumetricModelConfig.from_dict,
                       build_model)
 
 
 def evaluate_volumetric(model_dir: str | Path, store: str | Path | None, table, split: str = "test", tta: int = 1,
-                        out: str | Path | None = None) -> dict:
+                        out: str | Path | None = None, load_map: Callable | None = None) -> dict:
     """Test errors of a saved model on ``split`` (test | val | train | all) of the molecules in
     ``store`` (None: of the table, for models whose channels are rendered from the atoms)."""
     model, prov = load_volumetric(model_dir)
@@ -266,7 +274,7 @@ def evaluate_volumetric(model_dir: str | Path, store: str | Path | None, table, 
         return split_ids(held, table, cfg)
 
     ids = evaluation_ids(model_dir, split, held, store, rebuild)
-    ds = make_dataset(store, ids, table, model.cfg, density_from=prov.get("density_from", "store"))
+    ds = make_dataset(store, ids, table, model.cfg, density_from=prov.get("density_from", "store"), load_map=load_map)
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
     summary = evaluate_model(model, ds, tta, Path(out) if out is not None else None)

@@ -1,0 +1,121 @@
+"""What every model family answers with: a :class:`Predictor` over one saved directory.
+
+A family (``hohenberg.families.graph``, ``.volumetric``, ...) subclasses :class:`Predictor` and
+implements :meth:`Predictor.predict_result` and :meth:`Predictor.evaluate`; the command line
+prints what these return and nothing else, so Python and the command line give the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hohenberg.errors import InputError
+from hohenberg.manifest import Manifest
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class Prediction:
+    """One record per input: identifying columns, each value column and its ``_std`` (same unit;
+    NaN where the model gives no sigma), ``warnings`` (a list: why this input lies outside the
+    training domain) and, for an input that could not be answered, ``error``.  ``info`` describes
+    the answer as a whole (model, uncertainty, notes, warnings for the whole batch)."""
+
+    records: list[dict]
+    columns: tuple[str, ...]
+    info: dict = field(default_factory=dict)
+    records_key: str = "molecules"  # what a record is: "molecules", or "pairs" for A>>B inputs
+
+    def to_dict(self) -> dict:
+        return {**self.info, "columns": list(self.columns), self.records_key: self.records}
+
+
+class Predictor:
+    """A loaded model: :meth:`predict` (DataFrame), :meth:`predict_result` (plain records),
+    :meth:`evaluate` (errors on data with known values)."""
+
+    kind = ""
+    PREDICT_OPTIONS: frozenset[str] = frozenset()
+    """Keyword options :meth:`predict` takes for this family (others are refused by name)."""
+    EVALUATE_OPTIONS: frozenset[str] = frozenset()
+
+    def __init__(self, path: str | Path, manifest: Manifest, name: str = ""):
+        self.path, self.manifest, self.name = Path(path), manifest, name or Path(path).name
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return self.manifest.target_names
+
+    @property
+    def card(self) -> dict:
+        """The model card: name, purpose, metrics, budget, hardware, command (what is known)."""
+        return self.manifest.card
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}: {self.kind}, {len(self.targets)} targets)"
+
+    def _check_options(self, options: dict, allowed: frozenset[str], what: str) -> None:
+        bad = sorted(k for k, v in options.items() if v is not None and k not in allowed)
+        if bad:
+            takes = ", ".join(sorted(allowed)) or "none"
+            raise InputError(self.name, f"a {self.kind} model's {what} takes no option {', '.join(bad)} "
+                                        f"(it takes: {takes})")
+
+    def predict(self, inputs: Any | Iterable[Any], **options) -> pd.DataFrame:
+        """One row per input, units in the column names, ``_std`` sigmas, ``warnings`` ('' inside
+        the training domain) and ``error`` for an input that could not be answered."""
+        import pandas as pd
+
+        result = self.predict_result(inputs, **options)
+        rows = [{**r, "warnings": "; ".join(r.get("warnings", []))} for r in result.records]
+        return pd.DataFrame.from_records(rows)
+
+    def predict_result(self, inputs: Any | Iterable[Any], **options) -> Prediction:
+        self._check_options(options, self.PREDICT_OPTIONS, "predict")
+        if isinstance(inputs, (str, Path)) or not isinstance(inputs, Iterable):
+            inputs = [inputs]
+        return self._predict(list(inputs), **{k: v for k, v in options.items() if v is not None})
+
+    def evaluate(self, data: str | Path, **options) -> dict:
+        """Errors on ``data`` (a table, store, network or CSV, as the family reads): a dict with
+        ``errors`` per target (MAE/RMSE with units in the keys) and ``title``."""
+        self._check_options(options, self.EVALUATE_OPTIONS | {"split", "out"}, "evaluate")
+        return self._evaluate(Path(data), **{k: v for k, v in options.items() if v is not None})
+
+    # -- what each family writes -----------------------------------------------------------
+    def _predict(self, inputs: list, **options) -> Prediction:
+        raise NotImplementedError
+
+    def _evaluate(self, data: Path, **options) -> dict:
+        raise NotImplementedError
+
+
+def molecule_record(mol) -> dict:
+    """The identifying columns of a molecule's record."""
+    return {"name": mol.name, "smiles": mol.info.get("smiles", ""), "formula": mol.formula,
+            "geometry": geometry_of(mol)}
+
+
+def geometry_of(mol) -> str:
+    g = mol.info.get("geometry", "")
+    if g.startswith("rdkit"):
+        return "RDKit ETKDG (seed 0xF00D) + MMFF94 from SMILES"
+    return g or "given"
+
+
+def read_inputs(inputs: list) -> list:
+    """Molecules of every input (SMILES, file, Molecule, ase.Atoms); an input holding none is an error."""
+    from hohenberg.molecules.inputs import as_molecules
+
+    mols = []
+    for item in inputs:
+        got = as_molecules(item)
+        if not got:
+            raise InputError(str(item), "no molecules")
+        mols += got
+    return mols
