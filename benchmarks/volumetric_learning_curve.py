@@ -46,7 +46,8 @@ def run(args) -> dict:
     from hohenberg.volumetric.data import ViewConfig
     from hohenberg.volumetric.models import VolumetricModelConfig
     from hohenberg.volumetric.networks import EncoderConfig
-    from hohenberg.volumetric.run import VolumetricRunConfig, train_volumetric
+    from hohenberg.families.volumetric import train as train_volumetric
+    from hohenberg.volumetric.run import VolumetricRunConfig
 
     torch.set_num_threads(args.threads)
     table = MoleculeTable.load(args.table)

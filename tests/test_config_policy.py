@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from hohenberg.cli.graph import train_graph
 from hohenberg.cli.hkmap import train_hkmap
 from hohenberg.cli.network import train_network, train_pairs
-from hohenberg.cli.volumetric import evaluate, train_volumetric
+from hohenberg.cli.models import evaluate
+from hohenberg.cli.volumetric import train_volumetric
 from hohenberg.graph.domain import Domain
 from hohenberg.graph.models import GraphModelConfig
 from hohenberg.graph.run import GraphRunConfig

@@ -10,7 +10,8 @@ import torch
 import typer
 from typer.testing import CliRunner
 
-from hohenberg.cli.graph import evaluate, predict, train_graph
+from hohenberg.cli.graph import train_graph
+from hohenberg.cli.models import evaluate, predict
 from hohenberg.errors import InputError
 from hohenberg.graph.run import GraphRunConfig, split_rows
 
@@ -96,7 +97,7 @@ def test_predict_xyz_file_and_errors(trained, tmp_path, qm9_xyz_dir):
     assert payload["molecules"][0]["formula"] == "H2O" and not payload["warnings"]
     with pytest.raises(InputError, match="element.s. Cl never seen in training"):
         _run("predict", out, "CCCl")
-    with pytest.raises(InputError, match="no member_"):
+    with pytest.raises(InputError, match="not a model directory"):
         _run("predict", tmp_path, "CCO")
     with pytest.raises(InputError, match="unknown view"):
         _run("train-graph", trained[0], "--out", tmp_path / "m", "--views", "ring")

@@ -154,7 +154,8 @@ def test_targets_elements_and_extensive_names(own_table, qm9_table):
 
 
 def test_graph_model_on_an_own_table_beats_the_element_baseline(own_table, tmp_path):
-    from hohenberg.cli.graph import evaluate, predict, train_graph
+    from hohenberg.cli.graph import train_graph
+    from hohenberg.cli.models import evaluate, predict
     from hohenberg.training.baseline import run_baseline
 
     app = typer.Typer()
@@ -253,7 +254,7 @@ def test_hkmap_and_volumetric_models_train_on_an_own_store(own_table, own_store,
     assert sorted(stored["test"]) == sorted(ids[8:]) and stored["kind"].endswith("split.json")
 
     # new molecules: the density is computed (SCF at the store's level) or predicted by the HK map
-    from hohenberg.volumetric.predict import predict_volumetric
+    from hohenberg.families.volumetric import predict as predict_volumetric
     from hohenberg.volumetric.run import load_volumetric, predict_views
     from hohenberg.volumetric.data import StoreVolumes
 

@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 
 from hohenberg.cli.main import app
 from hohenberg.errors import InputError
-from hohenberg.pretrained import SHIPPED_GRID, grid_model_dir, shipped_dir
+from hohenberg.pretrained import model_path, shipped_dir
+
+GRID_MODELS = ("hkmap", "qm9-promolecule-cnn")
 
 runner = CliRunner()
 
@@ -54,9 +56,9 @@ def test_predict_density_without_a_model_directory_is_closer_to_scf_than_the_pro
 
 def test_the_shipped_cnn_reproduces_its_card_on_the_test_slice():
     from hohenberg.molecules.table import MoleculeTable
-    from hohenberg.volumetric.predict import predict_volumetric
+    from hohenberg.families.volumetric import predict as predict_volumetric
 
-    path = grid_model_dir("qm9-promolecule-cnn")
+    path = model_path("qm9-promolecule-cnn")
     card = json.loads((path / "card.json").read_text())
     sl = MoleculeTable.load(path / card["test_slice"]["file"])
     assert len(sl) == card["test_slice"]["molecules"] >= 50
@@ -74,7 +76,7 @@ def test_the_shipped_cnn_reproduces_its_card_on_the_test_slice():
 def test_the_shipped_map_card_states_its_own_error_beside_the_promolecule():
     """The card carries the map's NMAE and dipole error on its test molecules, not only the
     promolecule's, with the protocol (symmetrised or not) that produced them."""
-    card = json.loads((grid_model_dir("hkmap") / "card.json").read_text())
+    card = json.loads((model_path("hkmap") / "card.json").read_text())
     m = card["metrics"]
     assert m["n_test"] == m["test_nmae_percent"]["n"] == m["promolecule_nmae_percent"]["n"] >= 100
     assert f"averaged over {m['test_symmetries']} cube symmetries" in m["protocol"]
@@ -87,20 +89,20 @@ def test_predict_with_the_shipped_cnn_needs_no_scf_and_says_so():
     res = runner.invoke(app, ["predict", "--model", "qm9-promolecule-cnn", "CCO", "c1ccccc1", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert out["model"] == "qm9-promolecule-cnn (ships with the package)"
+    assert out["model"] == "qm9-promolecule-cnn" and out["kind"] == "volumetric"
     assert out["channels"] == ["promolecule"] and "no density channel" in out["density_source"]
     assert [m["formula"] for m in out["molecules"]] == ["C2H6O", "C6H6"]
     assert all(np.isfinite(m["gap_eV"]) and 2 < m["gap_eV"] < 15 for m in out["molecules"])
 
 
 def test_damaged_shipped_weights_are_refused(tmp_path):
-    for name in SHIPPED_GRID:
+    import hohenberg
+
+    for name in GRID_MODELS:
         copy = tmp_path / name
         shutil.copytree(shipped_dir(name), copy)
         data = bytearray((copy / "model.pt").read_bytes())
         data[-100] ^= 0xFF
         (copy / "model.pt").write_bytes(bytes(data))
-        from hohenberg.volumetric.ship import verified_dir
-
-        with pytest.raises(InputError, match="does not match the model card"):
-            verified_dir(copy, name)
+        with pytest.raises(InputError, match="model.pt: checksum differs"):
+            hohenberg.load_model(copy)

@@ -202,7 +202,8 @@ def _volumetric_cli(qm9_table, tmp_path):
     import typer
     from typer.testing import CliRunner
 
-    from hohenberg.cli.volumetric import evaluate, train_volumetric as train_cmd
+    from hohenberg.cli.models import evaluate
+    from hohenberg.cli.volumetric import train_volumetric as train_cmd
 
     app = typer.Typer()
     app.command("train")(train_cmd)
@@ -312,7 +313,9 @@ def test_the_no_scf_pipeline_reads_the_density_an_hk_map_predicts(store, qm9_tab
     save_model_file(tmp_path / "hk" / "model.pt", "hkmap", hk.cfg.to_dict(), hk.state_dict(), {})
     ids = StoreVolumes(store, need_density=False).ids[:3]
     base = StoreVolumes(store, ids, qm9_table, ("homo_eV",), need_density=False)
-    pred = PredictedDensities(base, tmp_path / "hk", cache_dir=tmp_path / "cache")
+    from hohenberg.families.volumetric import load_density_map
+
+    pred = PredictedDensities(base, tmp_path / "hk", load_density_map, cache_dir=tmp_path / "cache")
     for i in range(3):
         item = pred[i]
         rec = base.reader.record(ids[i], {"grid_origin", "grid_axes"})
@@ -322,7 +325,9 @@ def test_the_no_scf_pipeline_reads_the_density_an_hk_map_predicts(store, qm9_tab
         assert got.shape == pro.shape and np.abs(got - pro).sum() < 2e-3 * np.abs(pro).sum()
     assert len(list((tmp_path / "cache").glob("hkmap-*/*.npy"))) == 3  # made once, then read back
     cfg = _run_cfg(False, epochs=1, n_train=40, n_val=10, n_test=12, density_from=f"hkmap:{tmp_path / 'hk'}")
-    s = train_volumetric(store, qm9_table, cfg, tmp_path / "m")
+    from hohenberg.families import volumetric as family
+
+    s = family.train(store, qm9_table, cfg, tmp_path / "m")
     assert s["provenance"]["density_from"].startswith("hkmap:")
-    again = evaluate_volumetric(tmp_path / "m", store, qm9_table, "test")
+    again = family.evaluate(tmp_path / "m", store, qm9_table, "test")
     assert again["test_errors"]["homo_eV"]["mae_meV"] == pytest.approx(s["test_errors"]["homo_eV"]["mae_meV"], rel=1e-6)

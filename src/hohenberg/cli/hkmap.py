@@ -118,6 +118,12 @@ def predict_density(
     from hohenberg.molecules.cube import write_cube
     from hohenberg.molecules.formats import read_molecules
 
+    from hohenberg.hkmap.symmetry import check_n_ops
+
+    try:
+        check_n_ops(symmetries, "--symmetries")
+    except ValueError as exc:
+        raise InputError(None, str(exc)) from None
     if len(args) not in (1, 2):
         raise InputError(None, f"give [MODEL_DIR] MOLECULE, not {len(args)} arguments")
     predictor = load_model(args[0] if len(args) == 2 else "hkmap")

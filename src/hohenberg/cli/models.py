@@ -109,8 +109,8 @@ def predict(
 def print_evaluation(payload: dict) -> None:
     from hohenberg.models.metrics import report_unit, target_label
 
-    if "table" in payload:
-        print_table(payload["title"], payload["table"]["columns"], payload["table"]["rows"])
+    if "summary_table" in payload:  # a family whose errors are not per target (a density map)
+        print_table(payload["title"], payload["summary_table"]["columns"], payload["summary_table"]["rows"])
         return
     rows = []
     for t, e in payload["errors"].items():
@@ -147,9 +147,14 @@ def evaluate(
     """Measure any saved model on data with known values: MAE/RMSE per target (meV for energies)."""
     from hohenberg.families import load_model
 
-    payload = load_model(model_dir).evaluate(data, table=table_path, split=split, tta=tta, out=out, cache=cache)
+    from hohenberg.errors import InputError
+
+    try:
+        payload = load_model(model_dir).evaluate(data, table=table_path, split=split, tta=tta, out=out, cache=cache)
+    except InputError as exc:
+        raise with_flags(exc, ["table", "tta", "cache", "split"]) from None
     if json_out:
-        print_json({k: v for k, v in payload.items() if k not in ("title", "table")})
+        print_json({k: v for k, v in payload.items() if k not in ("title", "summary_table")})
         return
     print_evaluation(payload)
 

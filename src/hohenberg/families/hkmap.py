@@ -56,7 +56,7 @@ class HKMapPredictor(Predictor):
         summary = {"model_dir": str(self.path), "store": str(data), **evaluate_split(self.path, data, split, out)}
         n, p = summary["test_nmae_percent"], summary["promolecule_nmae_percent"]
         summary["title"] = f"Hohenberg-Kohn map on {data} ({split}, n={summary['n_test']})"
-        summary["table"] = {"columns": ["", "model", "promolecule"],
+        summary["summary_table"] = {"columns": ["", "model", "promolecule"],
                             "rows": [["NMAE mean (%)", n["mean"], p["mean"]],
                                      ["NMAE median (%)", n["median"], p["median"]]]}
         return summary

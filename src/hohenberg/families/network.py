@@ -47,7 +47,7 @@ class _GraphOfGraphsPredictor(Predictor):
 
         if table is None:
             raise InputError(self.path, f"a {self.kind} model is evaluated on a network with the table it was "
-                                        "built from: give the table too")
+                                        "built from: table must be given")
         if not is_network_file(data):
             raise InputError(data, "not a network file (build one with `hohenberg data network`)")
         net, tab = NetworkData.load(data), MoleculeTable.load(table)
@@ -56,8 +56,6 @@ class _GraphOfGraphsPredictor(Predictor):
                    **fn(self.path, net, tab, split, cache, table)}
         n = payload.get("n_pairs", payload.get("n_molecules"))
         payload["title"] = f"{payload.get('pair_model', 'network')} model on {Path(data).name} ({split}, n={n})"
-        if self.kind == "pairs":
-            payload["errors"] = {f"delta_{t}": e for t, e in payload["errors"].items()}
         if out is not None:
             write_json(Path(out) / "evaluation.json", payload)
         return payload

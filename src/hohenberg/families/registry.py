@@ -63,6 +63,16 @@ def manifest_of(model_dir: str | Path, verify: bool = True) -> Manifest:
     manifest = read_manifest(model_dir, verify)
     if manifest is not None:
         return manifest
+    if verify:  # a shipped card of the older format lists its files' digests: check them before reading
+        card = Path(model_dir) / "card.json"
+        if card.is_file():
+            from hohenberg.fileio import verify_checksums
+
+            try:
+                digests = json.loads(card.read_text()).get("sha256", {})
+            except ValueError as exc:
+                raise InputError(card, f"unreadable model card ({exc})") from None
+            verify_checksums(model_dir, digests)
     kind = legacy_kind(model_dir)
     return family(kind).legacy_manifest(Path(model_dir), kind)
 

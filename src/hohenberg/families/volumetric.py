@@ -99,7 +99,8 @@ class VolumetricPredictor(Predictor):
         if data.is_file():  # a table: a model whose channels are rendered from the atoms
             table, store = table or data, None
         elif table is None:
-            raise InputError(self.path, "a volumetric model is evaluated on a store: give the targets' table too")
+            raise InputError(self.path, "a volumetric model is evaluated on a store with the table of its targets: "
+                                        "table must be given")
         else:
             store = data
         summary = evaluate(self.path, store, MoleculeTable.load(table), split, tta, out)

@@ -20,6 +20,7 @@ import numpy as np
 from hohenberg.fileio import atomic_write, sha256_of
 from hohenberg.graph.domain import Domain
 from hohenberg.graph.predictor import CARD, EnsemblePredictor
+from hohenberg.manifest import write_manifest
 from hohenberg.models.calibration import fit_sigma_calibration, within
 from hohenberg.models.metrics import error_summary, regression_errors, report_unit
 from hohenberg.molecules.table import MoleculeTable
@@ -118,6 +119,9 @@ def package_model(model_dir: str | Path, table: MoleculeTable, dest: str | Path,
         card["test_slice"] = _test_slice(predictor, table, rows["test"][:slice_size], slice_path)
     atomic_write(dest / CARD, json.dumps(card, indent=2))
     atomic_write(dest / "MODEL_CARD.md", model_card_markdown(card))
+    write_manifest(dest, "graph", targets, domain=card["domain"], provenance=provs[0], split=card["split"],
+                   card={"name": name, "metrics": {"test_errors": test, "test_coverage": coverage},
+                         "budget": json.dumps(card["budget"]), "hardware": hardware, "command": command})
     return card
 
 

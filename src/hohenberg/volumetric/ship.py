@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hohenberg.errors import InputError
 from hohenberg.fileio import atomic_write, sha256_of, verify_checksums
+from hohenberg.manifest import write_manifest
 
 CARD = "card.json"
 METRIC_KEYS = ("n_test", "test_errors", "baseline_test_errors", "test", "promolecule", "dipole_mae_D",
@@ -53,6 +54,11 @@ def package_grid_model(model_dir: str | Path, dest: str | Path, *, name: str, co
         card["test_slice"] = _test_slice(dest, table, slice_size)
     atomic_write(dest / CARD, json.dumps(card, indent=2))
     atomic_write(dest / "MODEL_CARD.md", model_card_markdown(card))
+    targets = ({"name": "density", "unit": "e/bohr3"},) if saved.kind == "hkmap" else saved.config.get("targets", [])
+    store_config = saved.provenance.get("store_config", {})
+    write_manifest(dest, saved.kind, targets, provenance=saved.provenance,
+                   domain={k: store_config[k] for k in ("level", "size", "spacing") if store_config.get(k) is not None},
+                   card={k: card[k] for k in ("name", "purpose", "metrics", "budget", "hardware", "command")})
     return card
 
 
