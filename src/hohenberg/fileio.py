@@ -77,6 +77,20 @@ def write_json(path: str | Path, data: Any, indent: int = 2) -> Path:
     return atomic_write(path, json.dumps(to_jsonable(data), indent=indent))
 
 
+def read_json(path: str | Path, what: str = "JSON file") -> dict:
+    """The JSON object in ``path`` ({} when there is no such file); an unreadable one is an error
+    naming it (``what`` says what it should have been)."""
+    from hohenberg.errors import InputError
+
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f"unreadable {what} ({exc})") from None
+
+
 def sha256_of(path: str | Path) -> str:
     """Hex SHA-256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()

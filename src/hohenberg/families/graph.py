@@ -17,18 +17,12 @@ def train(*args, **kwargs):
     return train_graph_model(*args, **kwargs)
 
 
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
 def legacy_manifest(model_dir: Path, kind: str = "graph") -> Manifest:
     """A directory of ``member_*.pt`` (+ ``model.json`` from training, or a shipped ``card.json``)."""
+    from hohenberg.fileio import read_json
     from hohenberg.graph.inference import load_members
 
-    card, info = _read_json(model_dir / "card.json"), _read_json(model_dir / "model.json")
+    card, info = read_json(model_dir / "card.json", "model card"), read_json(model_dir / "model.json", "model.json")
     cfg, _, provs = load_members(model_dir)
     metrics = {"test_errors": card.get("test_mae") or info.get("test_errors") or {}}
     if card.get("test_coverage"):

@@ -8,7 +8,6 @@ existed is recognised by the files its family wrote (:func:`legacy_kind`) and lo
 from __future__ import annotations
 
 import importlib
-import json
 from pathlib import Path
 
 from hohenberg.errors import InputError
@@ -35,12 +34,9 @@ def family(kind: str):
 def legacy_kind(model_dir: str | Path) -> str:
     """The kind of a directory without a manifest, from the files its trainer wrote."""
     model_dir = Path(model_dir)
-    info = {}
-    if (model_dir / "model.json").is_file():
-        try:
-            info = json.loads((model_dir / "model.json").read_text())
-        except ValueError as exc:
-            raise InputError(model_dir / "model.json", f"unreadable ({exc})") from None
+    from hohenberg.fileio import read_json
+
+    info = read_json(model_dir / "model.json", "model.json")
     if isinstance(info, dict) and info.get("kind") in ("pairs", "network"):
         return info["kind"]
     if isinstance(info, dict) and info.get("format") == "hohenberg.subgraph":
@@ -64,15 +60,9 @@ def manifest_of(model_dir: str | Path, verify: bool = True) -> Manifest:
     if manifest is not None:
         return manifest
     if verify:  # a shipped card of the older format lists its files' digests: check them before reading
-        card = Path(model_dir) / "card.json"
-        if card.is_file():
-            from hohenberg.fileio import verify_checksums
+        from hohenberg.fileio import read_json, verify_checksums
 
-            try:
-                digests = json.loads(card.read_text()).get("sha256", {})
-            except ValueError as exc:
-                raise InputError(card, f"unreadable model card ({exc})") from None
-            verify_checksums(model_dir, digests)
+        verify_checksums(model_dir, read_json(Path(model_dir) / "card.json", "model card").get("sha256", {}))
     kind = legacy_kind(model_dir)
     return family(kind).legacy_manifest(Path(model_dir), kind)
 

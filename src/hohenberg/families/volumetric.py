@@ -4,7 +4,6 @@ gets the map through :func:`load_density_map`: the two packages meet here, above
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from hohenberg.errors import InputError
@@ -49,12 +48,9 @@ def legacy_manifest(model_dir: Path, kind: str) -> Manifest:
     from hohenberg.training.checkpoint import load_model_file
 
     saved = load_model_file(model_dir / "model.pt")
-    card = {}
-    if (model_dir / "card.json").is_file():
-        try:
-            card = json.loads((model_dir / "card.json").read_text())
-        except ValueError as exc:
-            raise InputError(model_dir / "card.json", f"unreadable model card ({exc})") from None
+    from hohenberg.fileio import read_json
+
+    card = read_json(model_dir / "card.json", "model card")
     targets = DENSITY_TARGETS if kind == "hkmap" else saved.config.get("targets", [])
     return Manifest(kind=kind, targets=target_entries(targets), split=split_summary(model_dir),
                     domain=store_domain(saved.provenance.get("store_config", {})), provenance=saved.provenance,
