@@ -11,16 +11,16 @@ import zipfile
 from pathlib import Path
 from typing import Annotated, Optional
 
-import numpy as np
 import typer
 
 from hohenberg.cli.output import console, err_console, print_json, print_table
+from hohenberg.configs import field_defaults
 from hohenberg.errors import InputError
-from hohenberg.models.metrics import report_unit, target_label
-from hohenberg.network.run import NetRunConfig
+from hohenberg.network.config import NetRunConfig
 
 # Training defaults come from the library's configuration, so command and library cannot drift apart.
-_TRAIN = NetRunConfig().train
+# Read without building the model configuration, whose module imports torch.
+_TRAIN = field_defaults(NetRunConfig, "train").train
 
 JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")]
 
@@ -56,6 +56,8 @@ def build_network(
     json_out: JsonOpt = False,
 ) -> None:
     """A network whose nodes are the table's molecules: matched molecular pairs or isomers (edges carry the change)."""
+    import numpy as np
+
     from hohenberg.network.build import KINDS, network_statistics, table_network
 
     if kind not in KINDS:
@@ -120,6 +122,8 @@ def _run_config(targets, model, hidden, layers, features, epochs, patience, batc
 
 
 def _print_errors(title: str, errors: dict, prefix: str = "") -> None:
+    from hohenberg.models.metrics import report_unit, target_label
+
     rows = []
     for t, e in errors.items():
         unit = report_unit(t)[0]
@@ -255,6 +259,9 @@ def evaluate_model(model_dir: Path, net_path: Path, table_path: Optional[Path], 
 
 
 def predict_model(model_dir: Path, inputs: list[str], out: Optional[Path], json_out: bool) -> None:
+    import numpy as np
+
+    from hohenberg.models.metrics import target_label
     from hohenberg.network.run import model_kind, predict_network, predict_pairs
 
     kind = model_kind(model_dir)
@@ -283,10 +290,11 @@ def predict_model(model_dir: Path, inputs: list[str], out: Optional[Path], json_
 def routing_evaluate(fallback):
     """``evaluate`` that sends a pairs/network model directory here and any other to ``fallback``
     (same options: ``MODEL_DIR NET --table TABLE``, as a volumetric model's ``MODEL_DIR STORE --table``)."""
-    from hohenberg.network.run import model_kind
 
     @functools.wraps(fallback)
     def evaluate(**kw):
+        from hohenberg.network.run import model_kind  # torch: not when the command line starts
+
         if model_kind(kw["model_dir"]) is not None:
             return evaluate_model(kw["model_dir"], kw["data"], kw.get("table_path"), kw.get("split", "test"),
                                   kw.get("out"), kw.get("cache"), kw.get("json_out", False))
@@ -299,10 +307,11 @@ def routing_evaluate(fallback):
 def routing_predict(fallback):
     """``predict`` that sends ``MODEL_DIR A>>B ...`` of a pairs model (or molecules of a network
     model's network) here and anything else to ``fallback``."""
-    from hohenberg.network.run import model_kind
 
     @functools.wraps(fallback)
     def predict(**kw):
+        from hohenberg.network.run import model_kind  # torch: not when the command line starts
+
         inputs = kw["inputs"]
         if len(inputs) >= 2 and Path(inputs[0]).is_dir() and model_kind(inputs[0]) is not None:
             return predict_model(Path(inputs[0]), list(inputs[1:]), kw.get("out"), kw.get("json_out", False))

@@ -7,14 +7,16 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import numpy as np
 import typer
 from rich.markup import escape
 
 from hohenberg.cli.output import console, print_json, print_table
 from hohenberg.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 app = typer.Typer(help="Frequent subgraphs of molecules and the models built on them.", no_args_is_help=True)
 
@@ -78,6 +80,7 @@ def _metrics(target: str, y: np.ndarray, pred: np.ndarray) -> dict:
 
 def _class_metrics(est, smiles: list, y: np.ndarray) -> dict:
     """Accuracy, and ROC AUC where both classes occur."""
+    import numpy as np
     from sklearn.metrics import roc_auc_score
 
     if len(y) == 0:
@@ -117,6 +120,8 @@ def train_subgraph(
     json_out: Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON.")] = False,
 ) -> None:
     """Fit a sparse-regression, boosting or topic model over subgraph features; report test errors."""
+    import numpy as np
+
     from hohenberg.subgraph.inputs import read_training_data
     from hohenberg.subgraph.persist import save_model
 
