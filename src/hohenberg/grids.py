@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hohenberg.units import ANGSTROM_BOHR
+from hohenberg.units import ANGSTROM_BOHR, MARGIN  # MARGIN is kept there, without numpy, for the command line
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,9 +76,6 @@ class Grid:
     def same_as(self, other: Grid, atol: float = 1e-8) -> bool:
         return (self.shape == other.shape and np.allclose(self.origin, other.origin, atol=atol)
                 and np.allclose(self.axes, other.axes, atol=atol))
-
-
-MARGIN = 2.0  # Angstrom between the outermost nucleus and every face of a box (module docstring)
 
 
 def points_to_fit(positions: np.ndarray, spacing: float, margin: float = MARGIN) -> int:

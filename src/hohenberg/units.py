@@ -27,6 +27,11 @@ ELEMENTS = (
 QM9_ELEMENTS = (1, 6, 7, 8, 9)
 """Atomic numbers of QM9's elements (H, C, N, O, F): the default element list of models and features."""
 
+MARGIN = 2.0
+"""Angstrom between the outermost nucleus and every face of a grid box (:mod:`hohenberg.grids`,
+which re-exports it).  Here, in a module without numpy, because the command line shows it as an
+option default and must start without importing numpy."""
+
 ATOMIC_NUMBER = {sym: z for z, sym in enumerate(ELEMENTS) if z > 0}
 ATOMIC_NUMBER.update({sym.upper(): z for sym, z in list(ATOMIC_NUMBER.items())})
 

@@ -7,15 +7,10 @@ import resource
 from pathlib import Path
 from typing import Annotated, Optional
 
-import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hohenberg.cli.output import console, err_console, print_json, print_table
-from hohenberg.datasets import importing, qm9
-from hohenberg.datasets.statistics import target_statistics
-from hohenberg.models.metrics import target_label
-from hohenberg.molecules.table import MoleculeTable
 
 app = typer.Typer(help="Build and inspect data sets (QM9, or your own molecules).", no_args_is_help=True)
 
@@ -33,6 +28,9 @@ def build_qm9(
     json_out: JsonOpt = False,
 ) -> None:
     """Build the QM9 table (13 targets in eV/D/bohr^3/..., geometries in Angstrom) from either source."""
+    from hohenberg.datasets import qm9
+    from hohenberg.molecules.table import MoleculeTable
+
     t0 = time.perf_counter()
     with Progress(TextColumn("reading QM9"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=json_out) as bar:
@@ -63,7 +61,12 @@ def info(
 ) -> None:
     """Counts, elements, charge/spin, per-target statistics (mean, std, min, max) with units, provenance;
     of a network file (`data network`): nodes, edges, components, degree distribution."""
+    import numpy as np
+
     from hohenberg.cli.network import network_info
+    from hohenberg.datasets import importing, qm9
+    from hohenberg.datasets.statistics import target_statistics
+    from hohenberg.molecules.table import MoleculeTable
     from hohenberg.network.build import is_network_file
 
     if is_network_file(table_path):
@@ -98,6 +101,8 @@ app.command("network")(build_network)
 
 
 def print_statistics(stats: dict[str, dict]) -> None:
+    from hohenberg.models.metrics import target_label
+
     print_table("per-target statistics", ["target", "unit", "count", "mean", "std", "min", "max"],
                 [(target_label(t), s["unit"], s["count"], s["mean"], s["std"], s["min"], s["max"])
                  for t, s in stats.items()])
@@ -159,6 +164,8 @@ def import_files(
     json_out: JsonOpt = False,
 ) -> None:
     """Import your own molecules and targets into one table (energies converted to eV)."""
+    from hohenberg.datasets import importing
+
     if on_error not in importing.ON_ERROR:
         raise typer.BadParameter(f"must be one of {', '.join(importing.ON_ERROR)}, not {on_error!r}",
                                  param_hint="--on-error")

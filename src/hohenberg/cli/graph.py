@@ -12,12 +12,13 @@ from typing import Annotated, Optional
 import typer
 
 from hohenberg.cli.output import console, err_console, print_json, print_table
+from hohenberg.configs import field_defaults
 from hohenberg.errors import InputError
-from hohenberg.graph.run import GraphRunConfig
-from hohenberg.models.metrics import report_unit, target_label
+from hohenberg.graph.config import GraphRunConfig
 
 # Training defaults come from the library's configuration, so command and library cannot drift apart.
-_TRAIN = GraphRunConfig().train
+# Read without building the model configuration, whose module imports torch.
+_TRAIN = field_defaults(GraphRunConfig, "train").train
 JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")]
 
 
@@ -137,6 +138,8 @@ def train_graph(
 
 
 def _print_errors(title: str, errors: dict) -> None:
+    from hohenberg.models.metrics import report_unit, target_label
+
     rows = []
     for t, e in errors.items():
         unit = report_unit(t)[0]

@@ -8,11 +8,13 @@ from typing import Annotated, Optional
 import typer
 
 from hohenberg.cli.output import console, print_json, print_table
+from hohenberg.configs import field_defaults
 from hohenberg.errors import HohenbergError, InputError
-from hohenberg.hkmap.run import HKRunConfig
+from hohenberg.hkmap.config import HKRunConfig
 
 # Defaults come from the library's configuration, so the command and the library cannot drift apart.
-_RUN = HKRunConfig()
+# Read without building the model configuration, whose module imports torch.
+_RUN = field_defaults(HKRunConfig, "train")
 JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")]
 
 

@@ -9,7 +9,6 @@ import typer
 
 from hohenberg.cli.output import print_json, print_table
 from hohenberg.errors import InputError
-from hohenberg.molecules.formats import read_molecules
 
 app = typer.Typer(help="Read, inspect and convert molecule files.", no_args_is_help=True)
 
@@ -20,6 +19,8 @@ def info(
     json_out: Annotated[bool, typer.Option("--json", metavar="", help="Print as JSON.")] = False,
 ) -> None:
     """Formula, atom and electron counts of every molecule in SOURCE."""
+    from hohenberg.molecules.formats import read_molecules
+
     mols = read_molecules(source)
     rows = [{"name": m.name, "formula": m.formula, "atoms": m.n_atoms, "electrons": m.n_electrons,
              "charge": m.charge, "spin_2S": m.spin} for m in mols]
@@ -36,6 +37,7 @@ def convert(
     json_out: Annotated[bool, typer.Option("--json", metavar="", help="Print as JSON.")] = False,
 ) -> None:
     """Convert between formats (SMILES are embedded in 3D with ETKDG + MMFF94)."""
+    from hohenberg.molecules.formats import read_molecules
     from hohenberg.molecules.sdf import write_sdf
     from hohenberg.molecules.xyz import write_xyz
 

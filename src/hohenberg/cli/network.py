@@ -9,16 +9,16 @@ import time
 from pathlib import Path
 from typing import Annotated, Optional
 
-import numpy as np
 import typer
 
 from hohenberg.cli.output import console, err_console, print_json, print_table
+from hohenberg.configs import field_defaults
 from hohenberg.errors import InputError
-from hohenberg.models.metrics import report_unit, target_label
-from hohenberg.network.run import NetRunConfig
+from hohenberg.network.config import NetRunConfig
 
 # Training defaults come from the library's configuration, so command and library cannot drift apart.
-_TRAIN = NetRunConfig().train
+# Read without building the model configuration, whose module imports torch.
+_TRAIN = field_defaults(NetRunConfig, "train").train
 
 JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")]
 
@@ -45,6 +45,8 @@ def build_network(
     json_out: JsonOpt = False,
 ) -> None:
     """A network whose nodes are the table's molecules: matched molecular pairs or isomers (edges carry the change)."""
+    import numpy as np
+
     from hohenberg.network.build import KINDS, network_statistics, table_network
 
     if kind not in KINDS:
@@ -109,6 +111,8 @@ def _run_config(targets, model, hidden, layers, features, epochs, patience, batc
 
 
 def _print_errors(title: str, errors: dict, prefix: str = "") -> None:
+    from hohenberg.models.metrics import report_unit, target_label
+
     rows = []
     for t, e in errors.items():
         unit = report_unit(t)[0]

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hohenberg.cli.output import console, err_console, print_json, print_table
 from hohenberg.errors import HohenbergError, InputError
-from hohenberg.grids import MARGIN, Grid, grid_for
-from hohenberg.molecules.molecule import Molecule
+from hohenberg.units import MARGIN
+
+if TYPE_CHECKING:
+    from hohenberg.grids import Grid
+    from hohenberg.molecules.molecule import Molecule
 
 app = typer.Typer(help="Quantum chemistry with PySCF (and xTB through tblite): energies, orbitals, dipoles and "
                        "electron densities.",
@@ -172,6 +175,8 @@ def _check_grid_options(spacing: float, size: int | None, margin: float) -> None
 
 
 def _grid(mol: Molecule, spacing: float, size: int | None, margin: float) -> Grid:
+    from hohenberg.grids import grid_for
+
     try:
         return grid_for(mol.positions, spacing, size, margin, f"molecule {mol.name or mol.formula}")
     except HohenbergError as exc:

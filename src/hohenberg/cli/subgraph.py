@@ -16,6 +16,7 @@ from hohenberg.errors import InputError
 
 app = typer.Typer(help="Frequent subgraphs of molecules and the models built on them.", no_args_is_help=True)
 
+
 @app.command("mine")
 def mine_command(
     smiles_file: Annotated[Path, typer.Argument(metavar="SMILES_FILE", help="One SMILES per line, or a CSV with a SMILES column.")],

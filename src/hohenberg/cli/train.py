@@ -15,9 +15,6 @@ from hohenberg.cli.network import train_network, train_pairs
 from hohenberg.cli.subgraph import train_subgraph
 from hohenberg.cli.volumetric import train_volumetric
 from hohenberg.errors import InputError
-from hohenberg.fileio import atomic_write
-from hohenberg.models.metrics import report_unit, target_label
-from hohenberg.molecules.table import MoleculeTable
 
 app = typer.Typer(help="Train models and measure them on the test split.", no_args_is_help=True)
 app.command("subgraph")(train_subgraph)
@@ -42,6 +39,9 @@ def baseline(
     """Per-element linear baseline (element counts -> target): test MAE of every target of the table."""
     from hohenberg.datasets.splits import resolve_kind
     from hohenberg.datasets.targets import table_targets
+    from hohenberg.fileio import atomic_write
+    from hohenberg.models.metrics import report_unit, target_label
+    from hohenberg.molecules.table import MoleculeTable
     from hohenberg.training.baseline import run_baseline
 
     table = MoleculeTable.load(table_path)

@@ -10,11 +10,13 @@ import typer
 
 from hohenberg.cli.graph import _csv, _load_table
 from hohenberg.cli.output import console, print_json, print_table
+from hohenberg.configs import field_defaults
 from hohenberg.errors import InputError
-from hohenberg.volumetric.run import VolumetricRunConfig
+from hohenberg.volumetric.config import VolumetricRunConfig
 
 # Defaults come from the library's configuration, so the command and the library cannot drift apart.
-_RUN = VolumetricRunConfig()
+# Read without building the model configuration, whose module imports torch.
+_RUN = field_defaults(VolumetricRunConfig, "train")
 JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the results as JSON (units in the keys).")]
 
 

@@ -152,7 +152,7 @@ def table_smiles(table: MoleculeTable) -> list[str]:
         return [str(s) for s in table.text["smiles"]]
     from rdkit import Chem, RDLogger
 
-    from hohenberg.graph.molgraph import rdkit_of
+    from hohenberg.molecules.rdkit_bridge import rdkit_of
 
     out = []
     RDLogger.DisableLog("rdApp.*")

@@ -1,43 +1,18 @@
 """One molecule -> named tensors (or one PyG ``Data``): atom features, positions, targets, every view's edges.
 
-Bonds come, in order of preference, from the molecule's SMILES matched onto its geometry, from
-RDKit's bond perception on the geometry (``DetermineBonds``), or from connectivity alone (all
-single bonds; a few strained QM9 cages need this).  Which one was used is returned, so that data
-set provenance can count them.
+Bonds come from :func:`hohenberg.molecules.rdkit_bridge.rdkit_of` (the SMILES matched onto the
+geometry, else perception from the geometry, else connectivity alone); which one was used is
+returned, so that data set provenance can count them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-from rdkit import Chem
-from rdkit.Chem import rdDetermineBonds
-
 from hohenberg.graph.features import atom_features, bond_features
 from hohenberg.graph.views import complete_edges, radius_edges
 from hohenberg.molecules.molecule import Molecule
-
-BOND_SOURCES = ("smiles", "geometry", "connectivity")
-
-
-def rdkit_of(mol: Molecule) -> tuple[Chem.Mol, str]:
-    """RDKit molecule (atom order = ``mol``'s) and where its bonds came from (:data:`BOND_SOURCES`)."""
-    from hohenberg.molecules.rdkit_bridge import atoms_only
-
-    if mol.info.get("smiles"):
-        try:
-            return mol.to_rdkit(smiles=mol.info["smiles"]), "smiles"
-        except ValueError:
-            pass
-    rdmol = atoms_only(mol)
-    try:
-        perceived = Chem.Mol(rdmol)
-        rdDetermineBonds.DetermineBonds(perceived, charge=int(mol.charge))
-        return perceived, "geometry"
-    except Exception:  # RDKit raises ValueError/RuntimeError when no valence assignment fits
-        rdDetermineBonds.DetermineConnectivity(rdmol)
-        return rdmol, "connectivity"
-
+from hohenberg.molecules.rdkit_bridge import BOND_SOURCES, rdkit_of  # noqa: F401  (re-exported)
 
 def molecule_tensors(mol: Molecule, cutoff: float, targets: np.ndarray | None = None) -> tuple[dict, str]:
     """Every feature block and view of ``mol`` as named tensors, and where its bonds came from."""

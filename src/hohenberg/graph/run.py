@@ -19,7 +19,7 @@ import csv
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ from hohenberg.datasets.splits import check_part, read_split, resolve_kind, spli
 from hohenberg.datasets.targets import table_elements
 from hohenberg.errors import InputError
 from hohenberg.fileio import atomic_open, atomic_write
+from hohenberg.graph.config import GraphRunConfig  # defined apart so that reading it imports no torch
 from hohenberg.graph.dataset import GraphDataset, table_graphs
 from hohenberg.graph.domain import Domain
 from hohenberg.graph.inference import load_members, predict_ensemble, views_needed  # noqa: F401 (API)
@@ -40,20 +41,6 @@ from hohenberg.molecules.table import MoleculeTable
 from hohenberg.training.checkpoint import load_model_file, save_model_file
 from hohenberg.training.lightning_module import OptimConfig, RegressionTask
 from hohenberg.training.trainer import TrainConfig, fit
-
-
-@dataclass
-class GraphRunConfig:
-    model: GraphModelConfig = field(default_factory=GraphModelConfig)
-    # the command line's defaults (`hohenberg train graph` reads them from here)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3, lr_schedule="cosine"))
-    n_train: int | None = None  # None: the whole training split
-    n_val: int | None = None
-    n_test: int | None = None
-    split_seed: int = 0
-    ensemble: int = 1
-    split: str = "auto"  # auto | standard | random | scaffold | a JSON file of id lists (datasets.splits)
-    elements_from_table: bool = True  # the model's element list: the training molecules' elements
 
 
 def split_rows(table: MoleculeTable, cfg: GraphRunConfig) -> dict[str, np.ndarray]:

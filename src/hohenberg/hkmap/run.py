@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import lightning as L
@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, RandomSampler
 from hohenberg.datasets.splits import evaluation_ids, read_id_lists, sized_parts, write_split_ids
 from hohenberg.errors import HohenbergError, InputError
 from hohenberg.fileio import atomic_write, write_records_csv
+from hohenberg.hkmap.config import MOTIONS, HKRunConfig  # noqa: F401  (apart so that reading them imports no torch)
 from hohenberg.hkmap.data import (KEY_IDS, KEY_N_ELECTRONS, KEY_NUMBERS, KEY_POSITIONS, KEY_PRO, KEY_VOXEL, KEY_X,
                                   KEY_Y, HKCollate)
 from hohenberg.hkmap.metrics import dipole_debye, nmae_percent, summarise, view_points
@@ -36,42 +37,10 @@ from hohenberg.hkmap.symmetry import check_n_ops, symmetrised
 from hohenberg.manifest import write_manifest
 from hohenberg.training.checkpoint import load_built_model, load_model_dir, save_model_file
 from hohenberg.training.lightning_module import OptimConfig, adam_on_plateau
-from hohenberg.training.trainer import TrainConfig, fit, resumes
+from hohenberg.training.trainer import fit, resumes
 from hohenberg.volumetric.data import StoreVolumes
 
 MODEL_KIND = "hkmap"
-MOTIONS = ("rotation", "lattice")
-
-
-@dataclass
-class HKRunConfig:
-    model: HKConfig = field(default_factory=HKConfig)
-    # the command line's defaults (`hohenberg train hkmap` reads them from here)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(batch_size=4, lr=2e-3, patience=8))
-    n_train: int | None = None  # None: every training molecule the store holds
-    n_val: int = 48  # validation molecules monitored each epoch (early stopping, best weights)
-    n_test: int | None = None  # None: every test molecule the store holds
-    epoch_size: int | None = 256  # training molecules drawn per epoch (None: all): bounds the time between validations
-    train_size: int | None = None  # smaller training views (points per axis, same spacing): more steps per
-    # second, validation and test on the full view.  GroupNorm's statistics span the whole view, so they
-    # change with its size and a model trained on smaller views does worse on the full one
-    # (docs/notes/hkmap.md).  Keep None unless the normalisation is made local.
-    augment: bool = True  # a random rigid motion (``motions``) per sample and epoch
-    motions: str = "lattice"  # "lattice": the 48 symmetries of the grid + whole-voxel shifts (exact targets);
-    # "rotation": uniform on SO(3) + continuous shifts (targets trilinearly resampled, i.e. smoothed, unlike
-    # the stored grids a model is tested on).  Lattice gives the lower test error, also at random
-    # orientations (docs/notes/hkmap.md).
-    test_symmetries: int = 1  # test predictions averaged over this many cube symmetries (hkmap.symmetry)
-    init_from: str | None = None  # warm start: weights of this model directory (see warm_start); a
-    # checkpoint in the output directory (resume) takes precedence
-    split_file: str | None = None
-    split_seed: int = 0
-    cache_dir: str | None = None  # per-molecule promolecule grids; default STORE/.cache/promolecule
-
-    def __post_init__(self):
-        if self.motions not in MOTIONS:
-            raise ValueError(f"motions must be one of {', '.join(MOTIONS)}, not {self.motions!r}")
-        check_n_ops(self.test_symmetries, "test symmetries")
 
 
 class HKTask(L.LightningModule):

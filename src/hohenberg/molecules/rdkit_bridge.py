@@ -40,6 +40,31 @@ def molecule_to_rdkit(mol: Molecule, smiles: str | None = None) -> Chem.Mol:
     return rdmol
 
 
+BOND_SOURCES = ("smiles", "geometry", "connectivity")
+
+
+def rdkit_of(mol: Molecule) -> tuple[Chem.Mol, str]:
+    """RDKit molecule (atom order = ``mol``'s) and where its bonds came from (:data:`BOND_SOURCES`).
+
+    Unlike :func:`molecule_to_rdkit` this never fails: the SMILES matched onto the geometry, else
+    RDKit's bond perception on the geometry (``DetermineBonds``), else connectivity alone (all
+    single bonds; a few strained QM9 cages need this).
+    """
+    if mol.info.get("smiles"):
+        try:
+            return molecule_to_rdkit(mol, smiles=mol.info["smiles"]), "smiles"
+        except ValueError:
+            pass
+    rdmol = atoms_only(mol)
+    try:
+        perceived = Chem.Mol(rdmol)
+        rdDetermineBonds.DetermineBonds(perceived, charge=int(mol.charge))
+        return perceived, "geometry"
+    except Exception:  # RDKit raises ValueError/RuntimeError when no valence assignment fits
+        rdDetermineBonds.DetermineConnectivity(rdmol)
+        return rdmol, "connectivity"
+
+
 def atoms_only(mol: Molecule) -> Chem.Mol:
     """Atoms and 3D coordinates of ``mol`` (same atom order), no bonds yet: the start of any bond
     perception."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,28 +28,13 @@ from hohenberg.manifest import write_manifest
 from hohenberg.models.metrics import error_summary
 from hohenberg.molecules.table import MoleculeTable
 from hohenberg.network.build import NetworkData
+from hohenberg.network.config import NetRunConfig  # defined apart so that reading it imports no torch
 from hohenberg.network.pairs import (PAIR_MODELS, MoleculeCollate, PairCollate, build_pair_model, element_counts,
                                      pair_model_config)
 from hohenberg.training.checkpoint import build_saved, load_saved, member_files, save_model_file
 from hohenberg.training.trainer import TrainConfig
 
 MODEL_FILE = "model.json"
-
-
-@dataclass
-class NetRunConfig:
-    model: GraphModelConfig = field(default_factory=lambda: GraphModelConfig(
-        model="gin", features="basic", views=("bond",), targets=("U0_eV",), hidden=64, layers=3))
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(max_epochs=30, patience=10, batch_size=64,
-                                                                   lr=1e-3, accelerator="cpu", devices=1))
-    pair_model: str = "pair"  # pairs only: pair | difference | cgr
-    split: str = "random"  # pairs: random | by-molecule; network: random over its nodes
-    split_seed: int = 0
-    n_train: int | None = None  # pairs (or labelled molecules of a network model)
-    n_val: int | None = None
-    n_test: int | None = None
-    ensemble: int = 1
-    max_neighbours: int = 8  # network model: labelled neighbours per molecule
 
 
 # -- shared pieces ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import numpy as np
 from pyscf import gto
 
 from hohenberg.grids import Grid
-from hohenberg.qc.density import density_at, orbital_arrays  # noqa: F401  (the stored arrays, computed beside the SCF)
+from hohenberg.orbitals import density_at, orbital_arrays  # noqa: F401  (the stored arrays, computed beside the SCF)
 from hohenberg.units import ANGSTROM_BOHR
 
 

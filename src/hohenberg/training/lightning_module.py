@@ -19,6 +19,7 @@ import lightning as L
 import torch
 
 from hohenberg.models.metrics import report_unit, target_label
+from hohenberg.training.config import SCHEDULES
 
 
 @dataclass
@@ -35,9 +36,6 @@ class OptimConfig:
     def __post_init__(self):
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown learning-rate schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
-
-
-SCHEDULES = ("plateau", "cosine")
 
 
 def cosine_factor(step: int, total: int, warmup_fraction: float = 0.01, final_fraction: float = 0.01) -> float:

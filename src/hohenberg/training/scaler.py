@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
-from hohenberg.graph.ops import scatter_sum
+
 from hohenberg.models.baseline import least_squares_per_target
 
 MAX_Z = 87  # offsets indexed by atomic number: every element up to Rn
@@ -56,7 +56,10 @@ class TargetScaler(nn.Module):
 
     def offset(self, z: torch.Tensor, batch: torch.Tensor, n_mol: int) -> torch.Tensor:
         """(n_mol, n_targets) float64 offset of each molecule."""
-        return scatter_sum(self.coef[z], batch, n_mol) + self.intercept
+        # the per-atom offsets summed per molecule (index_add_ here, not graph.ops.scatter_sum,
+        # because the graph package builds on this one)
+        per_atom = self.coef[z]
+        return per_atom.new_zeros((n_mol, per_atom.shape[1])).index_add_(0, batch, per_atom) + self.intercept
 
     def restore(self, normalised: torch.Tensor, z: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
         """Physical-unit predictions (float64) from the network's normalised outputs."""

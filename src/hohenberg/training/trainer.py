@@ -17,7 +17,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,40 +28,8 @@ from lightning.pytorch.loggers import CSVLogger
 
 from hohenberg.fileio import atomic_open
 from hohenberg.training.checkpoint import load_weights_only
+from hohenberg.training.config import TrainConfig  # defined apart so that reading it imports no torch
 from hohenberg.training.lightning_module import batch_size_of
-
-
-@dataclass
-class TrainConfig:
-    max_epochs: int = 200
-    max_time_s: float | None = None  # wall-clock budget of the fit (resume continues the clock)
-    patience: int = 20  # epochs without val_loss improvement before stopping
-    batch_size: int = 32
-    lr: float = 5e-4
-    weight_decay: float = 0.0
-    loss: str = "l1"
-    lr_schedule: str = "plateau"  # "plateau" (ReduceLROnPlateau) or "cosine" over max_epochs
-    seed: int = 0
-    accelerator: str = "auto"
-    devices: int | str = "auto"
-    strategy: str = "auto"
-    precision: str = "32-true"
-    num_workers: int = 0
-
-    def __post_init__(self):
-        from hohenberg.training.lightning_module import SCHEDULES
-
-        if self.lr_schedule not in SCHEDULES:
-            raise ValueError(f"lr_schedule must be one of {', '.join(SCHEDULES)}, not {self.lr_schedule!r}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> TrainConfig:
-        from hohenberg.configs import known_options
-
-        return cls(**known_options(cls, d, "training"))  # an unknown key is an error, not dropped
 
 
 @dataclass

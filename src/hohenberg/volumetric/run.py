@@ -19,7 +19,6 @@ import csv
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,28 +35,12 @@ from hohenberg.models.metrics import error_summary, report_unit, target_label
 from hohenberg.training.checkpoint import load_built_model, save_model_file
 from hohenberg.training.lightning_module import OptimConfig, RegressionTask
 from hohenberg.training.trainer import TrainConfig, fit
+from hohenberg.volumetric.config import VolumetricRunConfig  # defined apart so that reading it imports no torch
 from hohenberg.volumetric.data import PredictedDensities, StoreVolumes, TableVolumes, ViewCollate
 from hohenberg.volumetric.memory import parse_bytes, peak_memory_bytes, plan_batch_size
 from hohenberg.volumetric.models import VolumetricModelConfig, VolumetricRegressor, build_model
 
 MODEL_KIND = "volumetric"
-
-
-@dataclass
-class VolumetricRunConfig:
-    model: VolumetricModelConfig = field(default_factory=VolumetricModelConfig)
-    # the command line's defaults (`hohenberg train volumetric` reads them from here)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(max_epochs=100, patience=15, batch_size=16, lr=1e-3))
-    n_train: int | None = None  # None: every training molecule in the store
-    n_val: int | None = None
-    n_test: int | None = None
-    split_seed: int = 0
-    split: str = "auto"  # auto | standard | random | scaffold | a JSON file of id lists
-    augment: bool = True  # random rotation + translation per sample and epoch
-    tta: int = 1  # test time: average over this many random rotations (1: the stored orientation)
-    max_memory: str | None = None  # e.g. "4G": pick the batch size that fits (overrides batch_size)
-    cache_dir: str | None = None  # promolecule grids; default: STORE/.cache/promolecule
-    density_from: str = "store"  # "store" (the SCF density) | "hkmap:DIR" (predicted by a Hohenberg-Kohn map)
 
 
 def split_ids(store_ids: Sequence[str], table, cfg: VolumetricRunConfig) -> dict[str, list[str]]:
