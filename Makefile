@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 EXTRAS := torch,dask,materials,subgraph,xtb,design,test
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test install clean
+.PHONY: demo test test-slow install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ demo: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[qm9]"
 	$(BIN)/hohenberg demo --out runs/demo $(if $(DEMO_SOURCE),--source $(DEMO_SOURCE),)
 
+# `make test` leaves out the tests marked slow (the worked example, whole batches: a few minutes
+# more); `make test-slow` runs just those, and CI (.ci/run) runs both.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m slow $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -31,6 +31,7 @@ def test_a_sized_box_holds_every_nucleus_with_the_margin_and_no_more_than_one_st
     assert points_to_fit(np.zeros((1, 3)), 0.5, 2.0) == 9  # one atom: 4 A across at 0.5 A
 
 
+@pytest.mark.slow
 def test_a_fixed_box_that_would_cut_is_refused_naming_the_molecule_and_the_size_that_fits(tmp_path):
     long_chain = "C" * 16
     res = cli("qc", "promolecule", long_chain, "--smiles", "--spacing", 0.3, "--size", 48, "--out", tmp_path / "c.cube")
@@ -46,6 +47,7 @@ def test_a_fixed_box_that_would_cut_is_refused_naming_the_molecule_and_the_size_
     assert (tmp_path / "c.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_batch_fails_the_molecule_that_does_not_fit_and_computes_the_others(tmp_path):
     smi = tmp_path / "m.smi"
     smi.write_text("O water\n" + "C" * 16 + " hexadecane\n")

@@ -46,7 +46,7 @@ def _rotation(seed=0):
     ("gin", ("bond",), {"bond_lengths": True, "extensive_readout": "atomwise", "environment": True}),
     ("attention", ("bond", "radius", "complete"), {}),
     ("attention", ("bond", "radius"), {"encoder": "gin", "bond_lengths": True, "extensive_readout": "atomwise"}),
-    ("pyg-schnet", ("radius",), {}), ("pyg-dimenet++", ("radius",), {}),
+    ("pyg-schnet", ("radius",), {}), pytest.param("pyg-dimenet++", ("radius",), {}, marks=pytest.mark.slow),
 ])
 def test_rotating_and_translating_a_molecule_leaves_predictions_unchanged(graphs, model, views, extra):
     torch.manual_seed(0)

@@ -22,6 +22,7 @@ def hohenberg(*args) -> dict:
     return json.loads(proc.stdout)
 
 
+@pytest.mark.slow
 def test_smiles_file_to_labels_to_model_to_predictions(tmp_path):
     from hohenberg.molecules.smiles import molecule_from_smiles
     from hohenberg.molecules.table import MoleculeTable
@@ -56,6 +57,7 @@ def test_smiles_file_to_labels_to_model_to_predictions(tmp_path):
         assert np.isfinite(m["homo_eV"]) and np.isfinite(m["homo_eV_std"]) and m["gap_eV"] > 0
 
 
+@pytest.mark.slow
 def test_extxyz_of_your_own_to_every_trainer_and_predict(tmp_path):
     """An extended XYZ written by ASE (energies in kcal/mol) -> data import -> baseline, graph, subgraph -> predict."""
     import ase
