@@ -77,9 +77,11 @@ def xtb_geometry(mol: Molecule, fmax: float = XTB_FMAX_EV_A, steps: int = XTB_MA
 
 
 def _tagged(mol: Molecule) -> Molecule:
-    """``mol`` with its source key in ``info['geometry']`` (the longer text kept as the method)."""
+    """``mol`` (a copy where it changes: the caller's object stays as it was) with its source key in
+    ``info['geometry']``, the longer text kept as ``info['geometry_method']``."""
     source = geometry_source(mol)
     if mol.info.get("geometry") != source:
+        mol = mol.copy()
         if mol.info.get("geometry"):
             mol.info.setdefault("geometry_method", mol.info["geometry"])
         mol.info["geometry"] = source
@@ -96,12 +98,16 @@ def prepare_molecules(items: Any, geometry: str = "auto", where: str = "<input>"
                       fmax: float = XTB_FMAX_EV_A) -> list[Molecule | Failure]:
     """Molecules (or a :class:`Failure` in place of each that got no geometry) from SMILES strings,
     molecule files (one or many molecules each; ``.smi`` lists are SMILES), Molecule objects or
-    ``ase.Atoms``, one or a list, in input order; ``geometry`` one of :data:`GEOMETRIES`."""
+    ``ase.Atoms``, one or a list, in input order; ``geometry`` one of :data:`GEOMETRIES`.  A
+    :class:`Failure` among ``items`` is passed through."""
     check_geometry_choice(geometry)
     if isinstance(items, (str, Path, Molecule)) or type(items).__name__ == "Atoms":
         items = [items]
     out: list[Molecule | Failure] = []
     for i, item in enumerate(items):
+        if isinstance(item, Failure):
+            out.append(item)
+            continue
         for kind, value, name, place in _expand(item, i, where):
             if kind == "smiles":
                 out.append(_from_smiles(value, name, place, geometry, fmax))
@@ -156,22 +162,21 @@ def _from_smiles(smiles: str, name: str, place, geometry: str, fmax: float) -> M
 
     where, line = place
     if geometry == "given":
-        raise InputError(where or "<smiles>", f"molecule {name or smiles}: a SMILES has no 3D geometry, and "
+        raise InputError(where or smiles, f"molecule {name or smiles}: a SMILES has no 3D geometry, and "
                                               "geometry 'given' uses given coordinates only (give an xyz or "
                                               "sdf file, a Molecule or ase.Atoms, or choose auto, xtb or mmff)",
                          line)
     try:
-        mol = molecule_from_smiles(smiles, name=name, where=where, line=line)
+        mol = _tagged(molecule_from_smiles(smiles, name=name, where=where, line=line))
     except EmbeddingError as exc:
         return Failure(smiles, name or smiles, exc.message, geometry)
-    _tagged(mol)
     if geometry in ("auto", "xtb"):
         return _relaxed(mol, smiles, geometry, fmax)
     return mol
 
 
 def _from_geometry(mol: Molecule, geometry: str, fmax: float) -> Molecule | Failure:
-    _tagged(mol)
+    mol = _tagged(mol)
     if geometry == "xtb" and mol.info["geometry"] != "xtb":
         return _relaxed(mol, mol.info.get("smiles", ""), geometry, fmax)
     return mol
