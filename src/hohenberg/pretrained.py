@@ -6,10 +6,14 @@
     >>> df[["smiles", "gap_eV", "gap_eV_std"]]
 
 ``predict`` takes SMILES strings, paths of molecule files (xyz, extxyz, sdf, smi), Molecule
-objects and ``ase.Atoms``.  SMILES get an RDKit geometry (ETKDG, seeded, then MMFF94); the
-``geometry`` column says which geometry each row used.  Every target has a ``_std`` column: the
-calibrated standard deviation of the prediction (same unit), and ``warnings`` lists why a
-molecule lies outside the training domain.
+objects and ``ase.Atoms``.  ``geometry`` says where 3D geometries come from
+(:func:`hohenberg.qc.geometry.prepare_molecules`): by default given geometries are kept and
+SMILES get RDKit ETKDG + MMFF94, then a GFN2-xTB relaxation; the ``geometry`` column names each
+row's source (``given``, ``mmff``, ``xtb``).  Every target has a ``_std`` column: the calibrated
+standard deviation of the prediction (same unit; calibrated per geometry source where the card
+says so), ``warnings`` lists why a molecule lies outside the training domain (its geometry
+included), and ``error`` says why a molecule got no prediction (its targets are NaN) while the
+rest of the batch is answered.
 """
 
 from __future__ import annotations
@@ -52,36 +56,23 @@ def grid_model_dir(name: str | Path) -> Path:
 
 
 def as_molecules(items: Any, where: str = "<input>") -> list[Molecule]:
-    """Molecules from SMILES strings, file paths, Molecule objects or ``ase.Atoms`` (one or a list)."""
-    from hohenberg.molecules.formats import read_molecules
-    from hohenberg.molecules.molecule import Molecule
+    """Molecules from SMILES strings, file paths, Molecule objects or ``ase.Atoms`` (one or a list);
+    SMILES get ETKDG + MMFF94, and one that cannot be embedded is an :class:`InputError`."""
+    from hohenberg.qc.geometry import Failure, prepare_molecules
 
-    if isinstance(items, (str, Path, Molecule)) or type(items).__name__ == "Atoms":
-        items = [items]
     out: list[Molecule] = []
-    for i, item in enumerate(items):
-        if isinstance(item, Molecule):
-            out.append(item)
-        elif isinstance(item, (str, Path)):
-            try:
-                out.extend(read_molecules(item))
-            except ValueError as exc:  # e.g. an odd electron count the reader could not place
-                raise InputError(str(item), str(exc)) from None
-        elif type(item).__name__ == "Atoms" and hasattr(item, "get_atomic_numbers"):
-            mol = Molecule.from_ase(item, name=str(item.info.get("name", "")) or item.get_chemical_formula())
-            mol.info["geometry"] = "given (ase.Atoms)"
-            out.append(mol)
-        else:
-            raise InputError(where, f"item {i}: a {type(item).__name__}; give SMILES strings, file paths, "
-                                    "Molecule objects or ase.Atoms")
+    for item in prepare_molecules(items, "mmff", where):
+        if isinstance(item, Failure):
+            raise InputError(where, f"molecule {item.name}: {item.reason}")
+        out.append(item)
     return out
 
 
 def geometry_of(mol: Molecule) -> str:
-    g = mol.info.get("geometry", "")
-    if g.startswith("rdkit"):
-        return "RDKit ETKDG (seed 0xF00D) + MMFF94 from SMILES"
-    return g or "given"
+    """Where ``mol``'s geometry came from, in words."""
+    from hohenberg.molecules.geometry_source import describe_geometry
+
+    return describe_geometry(mol)
 
 
 class Model:
@@ -104,27 +95,42 @@ class Model:
         return (f"Model({self.name or self.predictor.source!r}: {self.predictor.config.model}, "
                 f"{len(self.predictor.members)} members, {len(self.targets)} targets)")
 
-    def predict(self, molecules: Any | Iterable[Any], workers: int = 1) -> pd.DataFrame:
-        """One row per molecule: ``name``, ``smiles``, ``formula``, ``geometry``, each target and its
-        ``_std`` (calibrated sigma, same unit), ``warnings`` ('' inside the training domain)."""
+    def predict(self, molecules: Any | Iterable[Any], workers: int = 1, geometry: str = "auto") -> pd.DataFrame:
+        """One row per molecule: ``name``, ``smiles``, ``formula``, ``geometry`` (its source), each
+        target and its ``_std`` (calibrated sigma, same unit), ``warnings`` ('' inside the training
+        domain), ``error`` ('' unless the molecule got no geometry: then its targets are NaN).
+        ``geometry``: ``auto``, ``xtb``, ``mmff`` or ``given`` (:mod:`hohenberg.qc.geometry`)."""
         import pandas as pd
 
-        records = self.predict_records(as_molecules(molecules), workers)
+        records = self.predict_records(molecules, workers, geometry)
         for r in records:
             r["warnings"] = "; ".join(r["warnings"])
         return pd.DataFrame.from_records(records)
 
-    def predict_records(self, mols: list[Molecule], workers: int = 1) -> list[dict]:
+    def predict_records(self, molecules: Any | Iterable[Any], workers: int = 1, geometry: str = "auto") -> list[dict]:
         """:meth:`predict` as plain dicts (``warnings`` a list), without pandas."""
+        from hohenberg.qc.geometry import Failure, prepare_molecules
+
+        prepared = prepare_molecules(molecules, geometry)
+        mols = [p for p in prepared if not isinstance(p, Failure)]
         pred = self.predictor.predict(mols, workers=workers)
+        answers = iter(range(len(mols)))
         records = []
-        for i, m in enumerate(mols):
-            rec = {"name": m.name, "smiles": m.info.get("smiles", ""), "formula": m.formula,
-                   "geometry": geometry_of(m)}
+        for p in prepared:
+            if isinstance(p, Failure):  # every column a row has, so tables stay rectangular
+                row = p.to_record()
+                rec = {"name": row["name"], "smiles": row["smiles"], "formula": "", "geometry": row["geometry"]}
+                rec.update({k: float("nan") for t in self.targets for k in (t, f"{t}_std")})
+                records.append({**rec, "warnings": [], "error": row["error"]})
+                continue
+            i = next(answers)
+            rec = {"name": p.name, "smiles": p.info.get("smiles", ""), "formula": p.formula,
+                   "geometry": pred.geometry[i]}
             for j, t in enumerate(self.targets):
                 rec[t] = float(pred.mean[i, j])
                 rec[f"{t}_std"] = float(pred.sigma[i, j])
             rec["warnings"] = list(pred.warnings[i])
+            rec["error"] = ""
             records.append(rec)
         return records
 

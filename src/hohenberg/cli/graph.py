@@ -14,6 +14,7 @@ import numpy as np
 import typer
 
 from hohenberg.cli.output import console, err_console, print_json, print_table
+from hohenberg.molecules.geometry_source import DESCRIPTIONS
 from hohenberg.errors import InputError
 from hohenberg.graph.run import GraphRunConfig
 from hohenberg.models.metrics import report_unit, target_label
@@ -211,6 +212,10 @@ def predict(
                                               "training store's level), 'hkmap' (predicted by the shipped map, no SCF) or "
                                               "'hkmap:MODEL_DIR'.")] = "scf",
     tta: Annotated[int, typer.Option(help="Volumetric models: average over this many random orientations.")] = 1,
+    geometry: Annotated[str, typer.Option(help="Where 3D geometries come from: auto (keep given ones; SMILES get "
+                                               "ETKDG + MMFF94, then GFN2-xTB) | xtb (relax every molecule with "
+                                               "GFN2-xTB) | mmff (SMILES: ETKDG + MMFF94 only) | given (refuse "
+                                               "SMILES).")] = "auto",
     json_out: JsonOpt = False,
 ) -> None:
     """Predict properties with calibrated uncertainty: the shipped QM9 model (13 targets) by default;
@@ -223,6 +228,10 @@ def predict(
         raise InputError(None, f"--workers must be at least 1, not {workers}")
     if tta < 1:
         raise InputError(None, f"--tta must be at least 1, not {tta}")
+    from hohenberg.qc.geometry import GEOMETRIES, prepare_molecules
+
+    if geometry not in GEOMETRIES:
+        raise InputError(None, f"--geometry must be one of {', '.join(GEOMETRIES)}, not {geometry!r}")
     from hohenberg.pretrained import SHIPPED_GRID, as_molecules, grid_model_dir, load_model
 
     if model in SHIPPED_GRID or (_Path(model) / "model.pt").is_file():  # a volumetric model
@@ -233,20 +242,16 @@ def predict(
         return predict_volumetric_cli(grid_model_dir(model), mols, density, tta, out, json_out, shipped)
 
     predictor = load_model(model)
-    mols = []
+    items = []
     for source in inputs:
-        got = as_molecules(source)
+        got = prepare_molecules(source, geometry, source)
         if not got:
             raise InputError(source, "no molecules")
-        mols += got
-    records = predictor.predict_records(mols, workers=workers)
+        items += got
+    records = predictor.predict_records(items, workers=workers, geometry=geometry)
     targets = predictor.targets
     members = len(predictor.predictor.members)
     warnings = []
-    embedded = [m.name or m.formula for m in mols if m.info.get("geometry", "").startswith("rdkit")]
-    if embedded and "QM9" in predictor.predictor.domain.description:  # trained on B3LYP geometries
-        warnings.append(f"{len(embedded)} molecule(s) have RDKit (ETKDG + MMFF94) geometries; QM9 models expect "
-                        "B3LYP/6-31G(2df,p) geometries, so 3D models may be off by more than their test error")
     if members < 2:
         warnings.append("single-member model: no uncertainty (train with --ensemble N, N >= 2)")
     calibrated = bool(predictor.predictor.calibration)
@@ -263,16 +268,22 @@ def predict(
         write_records_csv(out, [{**r, "warnings": "; ".join(r["warnings"])} for r in records])
     for w in warnings:
         err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    answered = sum(1 for r in records if not r["error"])
     if json_out:
         print_json(payload)
+        _exit_if_none_answered(answered)
         return
     shown = payload["molecules"][:10]
     for mol in shown:
+        if mol["error"]:
+            console.print(f"[red]error:[/] {mol['name']} (geometry {mol['geometry']}): {mol['error']}", highlight=False)
+            continue
         rows = []
         for t in targets:
             sd = mol[f"{t}_std"]
             rows.append((target_label(t), f"{mol[t]:.4f}", f"± {sd:.4f}" if np.isfinite(sd) else "-", t.rsplit("_", 1)[-1]))
-        print_table(f"{mol['name'] or mol['formula']} ({mol['formula']}); geometry: {mol['geometry']}",
+        print_table(f"{mol['name'] or mol['formula']} ({mol['formula']}); geometry: {mol['geometry']} "
+                    f"({DESCRIPTIONS.get(mol['geometry'], mol['geometry'])})",
                     ["target", "value", "sigma", "unit"], rows)
         for w in mol["warnings"]:
             console.print(f"[yellow]outside the training domain:[/] {w}", highlight=False)
@@ -280,5 +291,16 @@ def predict(
         console.print(f"... {len(payload['molecules']) - len(shown)} more molecules: use --out FILE.csv or --json")
     if payload["energies"]:
         console.print(payload["energies"], highlight=False)
+    failed = [r for r in payload["molecules"][len(shown):] if r["error"]]
+    for mol in failed:  # failures beyond the first ten are still each named
+        console.print(f"[red]error:[/] {mol['name']} (geometry {mol['geometry']}): {mol['error']}", highlight=False)
     console.print(f"model {model}: {payload['model_type']}, ensemble of {members}; sigma: {payload['uncertainty']}",
                   highlight=False)
+    _exit_if_none_answered(answered)
+
+
+def _exit_if_none_answered(answered: int) -> None:
+    """Exit status 1 when no molecule got a prediction (each failure was printed with its reason)."""
+    if not answered:
+        err_console.print("error: no molecule could be given a geometry, so none was predicted", highlight=False)
+        raise typer.Exit(1)
