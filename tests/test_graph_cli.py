@@ -86,15 +86,15 @@ def test_predict_smiles_with_uncertainty_and_geometry_warning(trained):
     # acetic acid: B3LYP HOMO about -7.3 eV, gap about 7 eV; the ensemble spread is a positive number
     assert -9.0 < mol["homo_eV"] < -5.5 and 4.0 < mol["gap_eV"] < 10.0
     assert all(mol[f"{t}_std"] > 0 for t in TARGETS)
-    assert any("B3LYP" in w for w in payload["warnings"])
-    assert "B3LYP" in res.stderr
+    assert mol["geometry"] == "xtb" and any("B3LYP" in w and "geometry xtb" in w for w in mol["warnings"])
 
 
 def test_predict_xyz_file_and_errors(trained, tmp_path, qm9_xyz_dir):
     _, out, _ = trained
     res = _run("predict", out, qm9_xyz_dir / "dsgdb9nsd_000003.xyz", "--json")  # water (QM9 B3LYP geometry)
     payload = json.loads(res.stdout)
-    assert payload["molecules"][0]["formula"] == "H2O" and not payload["warnings"]
+    mol = payload["molecules"][0]
+    assert mol["formula"] == "H2O" and mol["geometry"] == "given" and not payload["warnings"] and not mol["warnings"]
     with pytest.raises(InputError, match="element.s. Cl never seen in training"):
         _run("predict", out, "CCCl")
     with pytest.raises(InputError, match="not a model directory"):
@@ -131,7 +131,7 @@ def test_packaged_model_card_calibration_checksums_and_slice(trained, qm9_table,
         assert (df[f"{t}_std"] >= card["calibration"][t]["b"] - 1e-12).all()
     res = _run("predict", "--model", dest, "CCO", "--json")
     payload = json.loads(res.stdout)
-    assert payload["uncertainty"].startswith("calibrated") and payload["molecules"][0]["geometry"].startswith("RDKit")
+    assert payload["uncertainty"].startswith("calibrated") and payload["molecules"][0]["geometry"] == "xtb"
     with open(dest / "member_1.pt", "r+b") as fh:  # one flipped byte
         fh.seek(200)
         byte = fh.read(1)

@@ -63,18 +63,19 @@ def test_python_api_takes_smiles_molecules_and_ase_atoms(model):
 
     df = model.predict(["CCO", molecule_from_smiles("c1ccccc1", name="benzene"), ase_molecule("H2O")])
     assert list(df["formula"]) == ["C2H6O", "C6H6", "H2O"]
-    assert df["geometry"][0].startswith("RDKit") and df["geometry"][2] == "given (ase.Atoms)"
+    assert list(df["geometry"]) == ["xtb", "mmff", "given"]  # SMILES relaxed by GFN2-xTB; objects kept
     for t in TARGETS:
         assert (df[f"{t}_std"] > 0).all() and np.isfinite(df[t]).all()
     # ethanol, QM9 (B3LYP): HOMO -7.3, LUMO 1.8-2.2, gap 9.0-9.5 eV; benzene gap about 6.8 eV
     assert -8.0 < df["homo_eV"][0] < -6.5 and 8.0 < df["gap_eV"][0] < 10.5 and 5.8 < df["gap_eV"][1] < 7.8
-    assert (df["warnings"] == "").all()
+    assert df["warnings"][2] == "" and all("not the training kind" in w for w in df["warnings"][:2])
 
 
 def test_domain_warnings_fire_and_foreign_elements_are_refused(model):
     df = model.predict(["CCCCCCCCCCCC", "[NH4+]", "[CH3]", "CO"])
     w = list(df["warnings"])
-    assert "12 heavy atoms" in w[0] and "charge +1" in w[1] and "spin 2S=1" in w[2] and w[3] == ""
+    assert "12 heavy atoms" in w[0] and "charge +1" in w[1] and "spin 2S=1" in w[2]
+    assert w[3].startswith("geometry xtb") and "heavy atoms" not in w[3]  # from SMILES: only the geometry
     with pytest.raises(InputError, match="Cl never seen in training"):
         model.predict(["CCCl"])
 
@@ -88,7 +89,7 @@ def test_cli_predicts_13_targets_with_the_shipped_model_and_no_model_dir(tmp_pat
     mol = payload["molecules"][0]
     assert all(t in mol and mol[f"{t}_std"] > 0 for t in TARGETS)
     assert payload["uncertainty"].startswith("calibrated") and "zero-point" in payload["energies"]
-    assert mol["geometry"].startswith("RDKit ETKDG")
+    assert mol["geometry"] == "xtb" and mol["error"] == ""
     assert (tmp_path / "p.csv").read_text().splitlines()[0].startswith("name,smiles,formula,geometry")
     human = CliRunner().invoke(app, ["predict", "CCCCCCCCCCCC"])
     assert human.exit_code == 0 and "outside the training domain" in human.stdout and "± " in human.stdout

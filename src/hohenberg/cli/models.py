@@ -28,9 +28,13 @@ def print_prediction(payload: dict, columns: list[str], records: list[dict], sho
     from hohenberg.models.metrics import target_label
     from hohenberg.units import split_unit
 
+    def failed(rec):
+        console.print(f"[red]error:[/] {rec.get('name') or rec.get('smiles')} (geometry {rec.get('geometry')}): "
+                      f"{rec['error']}", highlight=False)
+
     for rec in records[:shown]:
         if rec.get("error"):
-            console.print(f"[red]not predicted:[/] {_title_of(rec)}: {rec['error']}", highlight=False)
+            failed(rec)
             continue
         rows = []
         for c in columns:
@@ -42,6 +46,9 @@ def print_prediction(payload: dict, columns: list[str], records: list[dict], sho
             console.print(f"[yellow]outside the training domain:[/] {w}", highlight=False)
     if len(records) > shown:
         console.print(f"... {len(records) - shown} more: use --out FILE.csv or --json")
+        for rec in records[shown:]:  # failures beyond the first ones are still each named
+            if rec.get("error"):
+                failed(rec)
     if payload.get("energies"):
         console.print(payload["energies"], highlight=False)
     if payload.get("density_source"):
@@ -77,6 +84,10 @@ def predict(
                                                         "no SCF) or 'hkmap:MODEL_DIR'.")] = None,
     tta: Annotated[Optional[int], typer.Option(help="Volumetric models: average over this many random orientations.")] = None,
     symmetries: Annotated[Optional[int], typer.Option(help="Hohenberg-Kohn maps: average over this many cube symmetries.")] = None,
+    geometry: Annotated[Optional[str], typer.Option(help="Where 3D geometries come from: auto (keep given ones; SMILES "
+                                                         "get ETKDG + MMFF94, then GFN2-xTB) | xtb (relax every "
+                                                         "molecule with GFN2-xTB) | mmff (SMILES: ETKDG + MMFF94 only) "
+                                                         "| given (refuse SMILES). Default: auto.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Predict with any model: the shipped QM9 model (13 targets, calibrated sigmas) by default, another
@@ -87,7 +98,7 @@ def predict(
     if len(inputs) >= 2 and Path(inputs[0]).is_dir():
         model, inputs = inputs[0], inputs[1:]
     predictor = load_model(model)
-    options = {"workers": workers, "density": density, "tta": tta, "symmetries": symmetries}
+    options = {"workers": workers, "density": density, "tta": tta, "symmetries": symmetries, "geometry": geometry}
     try:
         result = predictor.predict_result(inputs, **options)
     except InputError as exc:
@@ -102,8 +113,10 @@ def predict(
         err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
     if json_out:
         print_json(payload)
-        return
-    print_prediction(payload, list(result.columns), records)
+    else:
+        print_prediction(payload, list(result.columns), records)
+    if records and all(r.get("error") for r in records):  # each failure was printed with its reason
+        raise InputError(None, "no molecule could be given a geometry, so none was predicted")
 
 
 def print_evaluation(payload: dict) -> None:

@@ -96,26 +96,48 @@ class Predictor:
 
 
 def molecule_record(mol) -> dict:
-    """The identifying columns of a molecule's record."""
+    """The identifying columns of a molecule's record; ``geometry`` is its source key (``given``,
+    ``mmff``, ``xtb``: :mod:`hohenberg.molecules.geometry_source`)."""
+    from hohenberg.molecules.geometry_source import geometry_source
+
     return {"name": mol.name, "smiles": mol.info.get("smiles", ""), "formula": mol.formula,
-            "geometry": geometry_of(mol)}
+            "geometry": geometry_source(mol)}
 
 
-def geometry_of(mol) -> str:
-    g = mol.info.get("geometry", "")
-    if g.startswith("rdkit"):
-        return "RDKit ETKDG (seed 0xF00D) + MMFF94 from SMILES"
-    return g or "given"
+def prepare_inputs(inputs: list, geometry: str = "auto") -> list:
+    """Every input (SMILES, file, Molecule, ase.Atoms) as molecules with a 3D geometry from the
+    chosen source (:func:`hohenberg.qc.geometry.prepare_molecules`), a ``Failure`` in place of each
+    that got none; an input holding no molecule is an error."""
+    from hohenberg.qc.geometry import prepare_molecules
 
-
-def read_inputs(inputs: list) -> list:
-    """Molecules of every input (SMILES, file, Molecule, ase.Atoms); an input holding none is an error."""
-    from hohenberg.molecules.inputs import as_molecules
-
-    mols = []
+    prepared = []
     for item in inputs:
-        got = as_molecules(item)
+        got = prepare_molecules(item, geometry, str(item) if isinstance(item, (str, Path)) else "<input>")
         if not got:
             raise InputError(str(item), "no molecules")
-        mols += got
-    return mols
+        prepared += got
+    return prepared
+
+
+def molecules_of(prepared: list) -> list:
+    from hohenberg.qc.geometry import Failure
+
+    return [p for p in prepared if not isinstance(p, Failure)]
+
+
+def with_failures(prepared: list, answered: list[dict], columns) -> list[dict]:
+    """The records in input order: ``answered`` (one per molecule of ``prepared``) with ``error``
+    '', and for each failure a row with its reason and NaN values, so a table stays rectangular."""
+    from hohenberg.qc.geometry import Failure
+
+    answers = iter(answered)
+    out = []
+    for p in prepared:
+        if isinstance(p, Failure):
+            row = p.to_record()
+            rec = {"name": row["name"], "smiles": row["smiles"], "formula": "", "geometry": row["geometry"]}
+            rec.update({k: float("nan") for c in columns for k in (c, f"{c}_std")})
+            out.append({**rec, "warnings": [], "error": row["error"]})
+        else:
+            out.append({**next(answers), "error": ""})
+    return out

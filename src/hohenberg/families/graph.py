@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from hohenberg.errors import InputError
-from hohenberg.families.base import Prediction, Predictor, molecule_record, read_inputs
+from hohenberg.families.base import Prediction, Predictor, molecule_record, molecules_of, prepare_inputs, with_failures
 from hohenberg.manifest import Manifest, split_summary, target_entries
 
 
@@ -40,7 +40,7 @@ class GraphPredictor(Predictor):
     """Ensemble mean, calibrated sigma (raw spread without a calibration) and domain warnings."""
 
     kind = "graph"
-    PREDICT_OPTIONS = frozenset({"workers"})
+    PREDICT_OPTIONS = frozenset({"workers", "geometry"})
     EVALUATE_OPTIONS = frozenset({"cache"})
 
     def __init__(self, path, manifest: Manifest, name: str = "", verify: bool = True):
@@ -54,25 +54,26 @@ class GraphPredictor(Predictor):
         # the shipped ensemble's full card (calibration, coverage, budget) where it has one
         return self.predictor.card or self.manifest.card
 
-    def _predict(self, inputs: list, workers: int = 1) -> Prediction:
+    def _predict(self, inputs: list, workers: int = 1, geometry: str = "auto") -> Prediction:
+        """``geometry``: where 3D geometries come from (``auto``, ``xtb``, ``mmff``, ``given``:
+        :mod:`hohenberg.qc.geometry`); each molecule's sigma is calibrated for its source where
+        the card says so, and a geometry not of the training kind is named in its warnings."""
         if workers < 1:
             raise InputError(None, f"workers must be at least 1, not {workers}")
-        mols = read_inputs(inputs)
+        prepared = prepare_inputs(inputs, geometry)
+        mols = molecules_of(prepared)
         pred = self.predictor.predict(mols, workers=workers)
-        records = []
+        answered = []
         for i, m in enumerate(mols):
             rec = molecule_record(m)
             for j, t in enumerate(self.targets):
                 rec[t] = float(pred.mean[i, j])
                 rec[f"{t}_std"] = float(pred.sigma[i, j])
             rec["warnings"] = list(pred.warnings[i])
-            records.append(rec)
+            answered.append(rec)
+        records = with_failures(prepared, answered, self.targets)
         members = len(self.predictor.members)
         notes = []
-        embedded = [m for m in mols if m.info.get("geometry", "").startswith("rdkit")]
-        if embedded and "QM9" in self.predictor.domain.description:  # trained on B3LYP geometries
-            notes.append(f"{len(embedded)} molecule(s) have RDKit (ETKDG + MMFF94) geometries; QM9 models expect "
-                         "B3LYP/6-31G(2df,p) geometries, so 3D models may be off by more than their test error")
         if members < 2:
             notes.append("single-member model: no uncertainty (train an ensemble of at least 2 members)")
         calibrated = bool(self.predictor.calibration)

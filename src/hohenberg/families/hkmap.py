@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hohenberg.families.base import Prediction, Predictor, molecule_record, read_inputs
+from hohenberg.families.base import Prediction, Predictor, molecule_record, molecules_of, prepare_inputs, with_failures
 from hohenberg.families.volumetric import legacy_manifest
 from hohenberg.manifest import Manifest
 
@@ -24,7 +24,7 @@ def train(*args, **kwargs):
 
 class HKMapPredictor(Predictor):
     kind = "hkmap"
-    PREDICT_OPTIONS = frozenset({"symmetries"})
+    PREDICT_OPTIONS = frozenset({"symmetries", "geometry"})
 
     def __init__(self, path, manifest: Manifest, name: str = "", verify: bool = True):
         from hohenberg.hkmap.run import load_hkmap
@@ -38,9 +38,10 @@ class HKMapPredictor(Predictor):
 
         return density_report(self.model, molecule, symmetries)
 
-    def _predict(self, inputs: list, symmetries: int = 1) -> Prediction:
+    def _predict(self, inputs: list, symmetries: int = 1, geometry: str = "auto") -> Prediction:
+        prepared = prepare_inputs(inputs, geometry)
         records = []
-        for mol in read_inputs(inputs):
+        for mol in molecules_of(prepared):
             report = self.density(mol, symmetries)[3]
             records.append({**molecule_record(mol), "electrons_e": report["electrons"],
                             "grid_electrons_e": report["voxel_sum_electrons"], "mu_D": report["mu_D"],
@@ -48,7 +49,7 @@ class HKMapPredictor(Predictor):
         info = {"model": self.name, "kind": self.kind, "model_type": "Hohenberg-Kohn map",
                 "trained_level": self.provenance.get("store_config", {}).get("level"), "symmetries": symmetries,
                 "uncertainty": "none (one model)", "warnings": []}
-        return Prediction(records, COLUMNS, info)
+        return Prediction(with_failures(prepared, records, COLUMNS), COLUMNS, info)
 
     def _evaluate(self, data: Path, split: str = "test", out=None) -> dict:
         from hohenberg.hkmap.run import evaluate_split

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hohenberg.errors import InputError
-from hohenberg.families.base import Prediction, Predictor, molecule_record, read_inputs
+from hohenberg.families.base import Prediction, Predictor, molecule_record, molecules_of, prepare_inputs, with_failures
 from hohenberg.manifest import Manifest, split_summary, target_entries
 
 
@@ -62,17 +62,21 @@ class VolumetricPredictor(Predictor):
     random orientations (``_rotation_std``, not calibrated)."""
 
     kind = "volumetric"
-    PREDICT_OPTIONS = frozenset({"density", "tta"})
+    PREDICT_OPTIONS = frozenset({"density", "tta", "geometry"})
     EVALUATE_OPTIONS = frozenset({"table", "tta"})
 
     def __init__(self, path, manifest: Manifest, name: str = "", verify: bool = True):
         super().__init__(path, manifest, name)
 
-    def _predict(self, inputs: list, density: str = "scf", tta: int = 1) -> Prediction:
+    def _predict(self, inputs: list, density: str = "scf", tta: int = 1, geometry: str = "auto") -> Prediction:
         if tta < 1:
             raise InputError(None, f"tta must be at least 1, not {tta}")
-        mols = read_inputs(inputs)
-        res = predict(self.path, mols, density, tta)
+        prepared = prepare_inputs(inputs, geometry)
+        mols = molecules_of(prepared)
+        res = predict(self.path, mols, density, tta) if mols else None
+        if res is None:  # nothing got a geometry: the rows say why
+            return Prediction(with_failures(prepared, [], self.targets), self.targets,
+                              {"model": self.name, "kind": self.kind, "warnings": []})
         records = []
         for i, mol in enumerate(mols):
             rec = molecule_record(mol)
@@ -87,7 +91,7 @@ class VolumetricPredictor(Predictor):
                 "density_source": res["density_source"], "tta": tta,
                 "uncertainty": "none (one model); with tta N the spread over N orientations is given "
                                "(_rotation_std), not calibrated", "warnings": []}
-        return Prediction(records, tuple(res["targets"]), info)
+        return Prediction(with_failures(prepared, records, res["targets"]), tuple(res["targets"]), info)
 
     def _evaluate(self, data: Path, split: str = "test", out=None, table=None, tta: int = 1) -> dict:
         from hohenberg.molecules.table import MoleculeTable

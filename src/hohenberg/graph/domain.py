@@ -7,6 +7,12 @@ embedding and no per-element offset, so any number would be arbitrary: such a mo
 refused, naming the element.  A larger, charged or open-shell molecule can still be represented (the graph has no
 size limit; charge and spin are not inputs), so it is answered with a warning that says why the
 numbers are less reliable than the test error suggests.
+
+Geometry.  A 3D model learns from one kind of geometry (QM9: B3LYP/6-31G(2df,p) relaxed); a
+molecule whose geometry came from elsewhere (a force field or GFN2-xTB from SMILES, recorded in
+``info['geometry']``, :mod:`hohenberg.molecules.geometry_source`) is answered with a warning that
+names its source and says whether the sigmas are calibrated for it.  A given geometry is taken to
+be of the training kind: there is no way to tell.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from hohenberg.errors import InputError
 from hohenberg.molecules.molecule import Molecule
 from hohenberg.units import symbol
 
+QM9_GEOMETRY = "B3LYP/6-31G(2df,p) relaxed, QM9's own"
+
 
 @dataclass(frozen=True)
 class Domain:
@@ -28,6 +36,8 @@ class Domain:
     charges: tuple[int, ...] = (0,)
     spins: tuple[int, ...] = (0,)
     description: str = field(default="QM9: neutral closed-shell molecules of H, C, N, O, F, up to 9 heavy atoms")
+    # the kind of geometry the training molecules had, in words; empty where unknown (then no warning)
+    geometry: str = ""
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -56,6 +66,20 @@ def domain_warnings(mol: Molecule, domain: Domain) -> list[str]:
         out.append(f"spin 2S={mol.spin}: the training molecules had 2S = {seen} only; the values are not "
                    "those of this spin state")
     return out
+
+
+def geometry_warning(mol: Molecule, domain: Domain, calibrated: bool) -> str:
+    """Why ``mol``'s geometry is not the training kind ('' where it is, or where the training kind is
+    unknown); ``calibrated``: whether the sigmas were fitted on molecules from its source."""
+    from hohenberg.molecules.geometry_source import DESCRIPTIONS, geometry_source
+
+    source = geometry_source(mol)
+    if source == "given" or not domain.geometry:
+        return ""
+    sigma = ("sigmas are calibrated for this source" if calibrated else
+             "sigmas, calibrated on the training kind only, are too small for this source")
+    return (f"geometry {source} ({DESCRIPTIONS[source]}), not the training kind ({domain.geometry}): errors are "
+            f"larger than the test MAE; {sigma}")
 
 
 def check_representable(mol: Molecule, domain: Domain, where: str) -> None:

@@ -79,7 +79,11 @@ def _check_elements(table: MoleculeTable) -> None:
 
 
 def training_domain(table: MoleculeTable, rows: np.ndarray, name: str) -> Domain:
-    """What the training molecules cover: elements, size, charges, spins."""
+    """What the training molecules cover: elements, size, charges, spins, and (QM9's own table) the
+    kind of geometry."""
+    from hohenberg.datasets.splits import is_qm9
+    from hohenberg.graph.domain import QM9_GEOMETRY
+
     sub = table.take(rows)
     heavy = np.add.reduceat((sub.numbers > 1).astype(np.int64), sub.offsets[:-1]) if len(sub) else np.zeros(0)
     elements = table_elements(sub)
@@ -88,7 +92,8 @@ def training_domain(table: MoleculeTable, rows: np.ndarray, name: str) -> Domain
     return Domain(elements=elements, max_heavy_atoms=int(heavy.max()) if len(heavy) else 0,
                   charges=tuple(sorted({int(c) for c in sub.charge})), spins=tuple(sorted({int(s) for s in sub.spin})),
                   description=f"{len(sub)} training molecules of {name}: elements {', '.join(symbol(z) for z in elements)}, "
-                              f"up to {int(heavy.max()) if len(heavy) else 0} heavy atoms")
+                              f"up to {int(heavy.max()) if len(heavy) else 0} heavy atoms",
+                  geometry=QM9_GEOMETRY if is_qm9(table) else "")
 
 
 def _loader(ds, idx, batch_size, shuffle=False, num_workers=0):

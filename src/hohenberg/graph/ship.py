@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from hohenberg.fileio import atomic_write, sha256_of
-from hohenberg.graph.domain import Domain
+from hohenberg.graph.domain import QM9_GEOMETRY, Domain
 from hohenberg.graph.predictor import CARD, EnsemblePredictor
 from hohenberg.manifest import write_manifest
 from hohenberg.models.calibration import fit_sigma_calibration, within
@@ -105,7 +105,7 @@ def package_model(model_dir: str | Path, table: MoleculeTable, dest: str | Path,
         "calibration": calibration,
         "calibration_method": "sigma = sqrt((a * ensemble spread)^2 + b^2) per target, a and b fitted on the "
                               "validation split so that 68.3 % / 95.4 % of its errors lie within 1 / 2 sigma",
-        "domain": Domain().to_dict(),
+        "domain": Domain(geometry=QM9_GEOMETRY).to_dict(),
         "energies": ENERGY_NOTE,
         "budget": {"hardware": hardware, "members": len(fits),
                    "wall_s_per_member": [f["wall_s"] for f in fits], "epochs_per_member": [f["epochs"] for f in fits],
@@ -164,6 +164,7 @@ def model_card_markdown(card: dict) -> str:
         lines.append(f"| {t} | {unit} | {e[f'mae_{unit}']:.4g} | {e[f'rmse_{unit}']:.4g} | "
                      f"{100 * c['within_1_sigma']:.1f} % | {100 * c['within_2_sigma']:.1f} % | "
                      f"{100 * c['raw_spread_within_1']:.1f} / {100 * c['raw_spread_within_2']:.1f} % |")
+    lines += _by_geometry_lines(card)
     lines += ["", f"**Calibration.** {card['calibration_method']}.", "",
               f"**Energies.** {card['energies']}", "",
               f"**Domain.** {card['domain']['description']}. Other elements are refused; larger, charged or "
@@ -171,3 +172,25 @@ def model_card_markdown(card: dict) -> str:
               "**Checksums (SHA-256).**", ""]
     lines += [f"- `{k}`: `{v}`" for k, v in card["sha256"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _by_geometry_lines(card: dict) -> list[str]:
+    """The card's per-geometry-source table (test MAE, its ratio to given geometries, coverage)."""
+    by = card.get("coverage_by_geometry")
+    if not by:
+        return []
+    lines = ["", f"**By geometry source** ({by['molecules']['test']:,} test molecules; sigma of each source "
+                 f"calibrated on {by['molecules']['val']:,} validation molecules built the same way). "
+                 f"{by['note']}", "",
+             "| target | unit | " + " | ".join(f"{s}: MAE (x given) | {s}: within 1 / 2 sigma" for s in by["sources"])
+             + " |", "|---|---|" + "---|---|" * len(by["sources"])]
+    first = next(iter(by["sources"].values()))
+    for t in first:
+        unit = next(k[4:] for k in first[t] if k.startswith("mae_"))
+        cells = []
+        for rows in by["sources"].values():
+            r = rows[t]
+            cells += [f"{r[f'mae_{unit}']:.4g} (x{r['ratio_to_b3lyp']:.2f})",
+                      f"{100 * r['within_1_sigma']:.1f} / {100 * r['within_2_sigma']:.1f} %"]
+        lines.append(f"| {t} | {unit} | " + " | ".join(cells) + " |")
+    return lines

@@ -1,7 +1,8 @@
 """SMILES to 3D: RDKit ETKDG embedding with hydrogens added, then MMFF94 relaxation.
 
 The geometry is a force-field one; models trained on QM9 expect B3LYP geometries, so callers
-that predict should say so.
+that predict should say so (:func:`hohenberg.qc.geometry.prepare_molecules` can relax it further
+with GFN2-xTB).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from hohenberg.molecules.parsing import read_text
 # refused with a message, and each embedding attempt has a time limit
 MAX_EMBED_HEAVY_ATOMS = 100
 EMBED_TIMEOUT_S = 30
+# seeds tried in turn (added to the caller's seed) where an embedding fails
+EMBED_SEED_OFFSETS = (0, 1, 2)
+MAX_STEREOISOMERS = 32  # fallback embeddings of a SMILES with unassigned stereocentres
 
 
 def check_smiles(rdmol, smiles: str, label: str, line: int | None = None) -> None:
@@ -38,8 +42,19 @@ def _short(smiles: str, n: int = 60) -> str:
     return repr(smiles if len(smiles) <= n else smiles[:n] + "...")
 
 
+class EmbeddingError(InputError):
+    """A valid SMILES that RDKit could not place in 3D with any of the seeds (a strained cage, ...)."""
+
+
 def molecule_from_smiles(smiles: str, name: str = "", seed: int = 0xF00D, where: str | None = None,
                          line: int | None = None) -> Molecule:
+    """``smiles`` in 3D: ETKDG from ``seed``, then MMFF94 (UFF where MMFF94 lacks a parameter).
+
+    An invalid SMILES is an :class:`InputError`; a valid one that no embedding attempt places in 3D
+    is an :class:`EmbeddingError` (a subclass), so that a batch can answer its other molecules.
+    ``info['geometry']`` records the method (``rdkit-etkdg-mmff94`` or ``rdkit-etkdg-uff``) and
+    ``info['embed_seed']`` the seed that worked.
+    """
     from rdkit import Chem, RDLogger
     from rdkit.Chem import AllChem
 
@@ -49,24 +64,75 @@ def molecule_from_smiles(smiles: str, name: str = "", seed: int = 0xF00D, where:
         rdmol = Chem.MolFromSmiles(smiles)
         check_smiles(rdmol, smiles, label, line)
         rdmol = Chem.AddHs(rdmol)
-        params = AllChem.ETKDGv3()
-        params.randomSeed = seed
-        params.timeout = EMBED_TIMEOUT_S
-        if AllChem.EmbedMolecule(rdmol, params) != 0:
-            params.useRandomCoords = True
-            if AllChem.EmbedMolecule(rdmol, params) != 0:
-                raise InputError(label, f"RDKit could not embed {_short(smiles)} in 3D (within "
+        used = _embed(rdmol, seed)
+        if used is None:
+            raise EmbeddingError(label, f"RDKit could not embed {_short(smiles)} in 3D ({len(EMBED_SEED_OFFSETS)} "
+                                        "seeds, each stereoisomer, random starting coordinates; at most "
                                         f"{EMBED_TIMEOUT_S} s per attempt)", line)
         if AllChem.MMFFHasAllMoleculeParams(rdmol):
             AllChem.MMFFOptimizeMolecule(rdmol, maxIters=2000)
+            method = "rdkit-etkdg-mmff94"
         else:
             AllChem.UFFOptimizeMolecule(rdmol, maxIters=2000)
+            method = "rdkit-etkdg-uff"
     finally:
         RDLogger.EnableLog("rdApp.*")
     mol = Molecule.from_rdkit(rdmol, name=name or smiles)
     mol.info["smiles"] = smiles
-    mol.info["geometry"] = "rdkit-etkdg-mmff94"
+    mol.info["geometry"] = method
+    mol.info["embed_seed"] = hex(used)
+    if rdmol.HasProp("embed_stereo"):
+        mol.info["embed_stereo"] = rdmol.GetProp("embed_stereo")
     return mol
+
+
+def _embed(rdmol, seed: int) -> int | None:
+    """Embed ``rdmol`` in place; the seed that worked, or None.
+
+    The first seed alone reproduces the geometry of earlier releases; the rest run only where it
+    fails.  Next come more seeds, then each stereoisomer of the unassigned stereocentres: in
+    fused small rings (a tenth of QM9's test molecules) a random choice of configuration is often
+    one no geometry can satisfy, and ETKDG then fails for every seed.  Random starting coordinates
+    (slower) come last.  The stereoisomer used is recorded in ``_Name``-free form as a property.
+    """
+    from rdkit import Chem
+    from rdkit.Chem import AllChem
+
+    def attempt(mol, s, random_coords=False) -> bool:
+        params = AllChem.ETKDGv3()
+        params.randomSeed = s
+        params.timeout = EMBED_TIMEOUT_S
+        params.useRandomCoords = random_coords
+        return AllChem.EmbedMolecule(mol, params) == 0
+
+    for offset in EMBED_SEED_OFFSETS:
+        if attempt(rdmol, seed + offset):
+            return seed + offset
+    for iso in _stereoisomers(Chem.RemoveHs(rdmol)):
+        trial = Chem.AddHs(iso)
+        if attempt(trial, seed) and trial.GetNumAtoms() == rdmol.GetNumAtoms():
+            # AddHs on the same heavy-atom order gives the same atom order: copy the isomer's
+            # coordinates and tags over so the caller's molecule object carries them
+            conf = trial.GetConformer()
+            rdmol.RemoveAllConformers()
+            rdmol.AddConformer(Chem.Conformer(conf), assignId=True)
+            for a, b in zip(rdmol.GetAtoms(), trial.GetAtoms()):
+                a.SetChiralTag(b.GetChiralTag())
+            rdmol.SetProp("embed_stereo", Chem.MolToSmiles(iso))
+            return seed
+    for offset in EMBED_SEED_OFFSETS:
+        if attempt(rdmol, seed + offset, random_coords=True):
+            return seed + offset
+    return None
+
+
+def _stereoisomers(rdmol):
+    """The stereoisomers of ``rdmol``'s unassigned centres (at most :data:`MAX_STEREOISOMERS`)."""
+    from rdkit.Chem.EnumerateStereoisomers import EnumerateStereoisomers, StereoEnumerationOptions
+
+    opts = StereoEnumerationOptions(onlyUnassigned=True, unique=True, maxIsomers=MAX_STEREOISOMERS)
+    isomers = list(EnumerateStereoisomers(rdmol, options=opts))
+    return isomers if len(isomers) > 1 else []
 
 
 def read_smiles(path: str | Path) -> list[Molecule]:
