@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import print_rows  # benchmarks/timing.py, beside this script
 
 from hohenberg.datasets import qm9
 from hohenberg.datasets.importing import import_molecules
@@ -122,11 +123,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    cols = list(rows[0])
-    print(" | ".join(cols))
-    print(" | ".join("---" for _ in cols))
-    for r in rows:
-        print(" | ".join(str(r[c]) for c in cols))
+    print_rows(rows)
 
 
 if __name__ == "__main__":

@@ -15,24 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+from timing import wall  # benchmarks/timing.py, beside this script
 
 HOHENBERG = str(Path(sys.executable).with_name("hohenberg"))
-
-
-def wall(cmd: list[str], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def schnet_rate(mols, hidden: int, layers: int, threads: int) -> float:

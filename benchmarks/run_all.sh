@@ -32,7 +32,7 @@ if [[ "${1:-}" == "--list" ]]; then list_only=true; shift; fi
 ran=()
 for script in benchmarks/*.py benchmarks/materials*.sh; do
   name=$(basename "$script")
-  if [[ -n "${NEEDS[$name]:-}" ]]; then continue; fi
+  if [[ "$name" == timing.py || -n "${NEEDS[$name]:-}" ]]; then continue; fi  # timing.py: shared code
   ran+=("$name")
   $list_only && continue
   echo "== $script"

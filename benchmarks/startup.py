@@ -16,27 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from timing import print_rows, wall  # benchmarks/timing.py, beside this script
 
 GOAL_S = 0.5
 SCRIPT = Path(sys.executable).with_name("hohenberg")  # the installed entry point, beside this interpreter
 # without an installed entry point: the same function the entry point calls
 COMMAND = [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-c", "from hohenberg.cli.main import main; main()"]
-
-
-def wall(cmd: list[str], repeats: int) -> float:
-    """Median wall seconds of ``cmd`` as a new process (one untimed warm-up run first)."""
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def run(repeats: int) -> list[dict]:
@@ -45,7 +33,7 @@ def run(repeats: int) -> list[dict]:
              ("hohenberg --help", [*COMMAND, "--help"])]
     rows = []
     for label, cmd in cases:
-        rows.append({"command": label, "median_s": round(wall(cmd, repeats), 3)})
+        rows.append({"command": label, "median_s": round(wall(cmd, repeats, warm_up=True), 3)})
     base = rows[0]["median_s"]
     for r in rows:
         r["ratio_to_baseline"] = round(r["median_s"] / base, 1)
@@ -63,11 +51,7 @@ def main() -> None:
         print(json.dumps({"machine": f"{os.cpu_count()} cores", "load_average_1min": round(os.getloadavg()[0], 2),
                           "repeats": args.repeats, "goal_s": GOAL_S, "rows": rows}, indent=2))
         return
-    cols = list(rows[0])
-    print(" | ".join(cols))
-    print(" | ".join("---" for _ in cols))
-    for r in rows:
-        print(" | ".join(str(r[c]) for c in cols))
+    print_rows(rows)
     print(f"median of {args.repeats} runs; goal {GOAL_S} s; 1-minute load average {os.getloadavg()[0]:.2f} "
           "(others' work on the machine slows every row alike)")
 

@@ -5,46 +5,24 @@ and each source gets its own sigma calibration and a warning."""
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
 
 import hohenberg
 from hohenberg.errors import InputError
 from hohenberg.molecules.geometry_source import describe_geometry, geometry_source
 from hohenberg.qc.geometry import GEOMETRIES, Failure, prepare_molecules, xtb_geometry
+from cli_helpers import cli
 
 torch.set_num_threads(1)
 CAGE = "C12C3C4C1C3C24"  # a C6 cage of fused three- and four-membered rings: no 3D embedding exists
-runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def model():
     return hohenberg.load_model("qm9")
-
-
-def cli(*args):
-    """The real entry point in-process: (exit status, stdout, stderr on one line)."""
-    from hohenberg.cli.main import main
-
-    with runner.isolation() as (out, err, _):
-        old = sys.argv
-        sys.argv = ["hohenberg", *map(str, args)]
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code or 0
-        finally:
-            sys.argv = old
-            sys.stdout.flush()
-            sys.stderr.flush()
-        stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
-    return code, stdout, " ".join(stderr.split())
 
 
 def test_prepare_molecules_records_each_source_and_fails_the_cage_alone():

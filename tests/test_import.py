@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 
 import ase.db
 import ase.io
@@ -13,33 +12,13 @@ import numpy as np
 import pytest
 from ase.build import molecule
 from ase.calculators.singlepoint import SinglePointCalculator
-from typer.testing import CliRunner
 
-from hohenberg.cli.main import main
 from hohenberg.datasets.importing import import_molecules, parse_units_option, scan_xyz
 from hohenberg.errors import InputError
 from hohenberg.molecules.table import MoleculeTable
 from hohenberg.units import HARTREE_EV, KCALMOL_EV, KJMOL_EV, split_unit
+from cli_helpers import cli
 
-runner = CliRunner()
-
-
-def cli(*args):
-    """Run the real entry point in-process: (exit status, stdout, stderr on one line)."""
-    with runner.isolation() as (out, err, _):
-        old = sys.argv
-        sys.argv = ["hohenberg", *map(str, args)]
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code or 0
-        finally:
-            sys.argv = old
-            sys.stdout.flush()
-            sys.stderr.flush()
-        stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
-    return code, stdout, " ".join(stderr.split())
 
 
 def fails(tmp_path, *args):
