@@ -7,6 +7,10 @@ QM9 test molecules (the standard split of the table, a seeded subset) are predic
 * ``mmff``: from the table's SMILES, RDKit ETKDG + MMFF94 (``prepare_molecules(..., "mmff")``);
 * ``xtb``: that geometry relaxed with GFN2-xTB (what ``geometry="auto"`` gives SMILES).
 
+A diagnostic row, ``xtb_from_b3lyp`` (the first ``--diagnose`` test molecules): QM9's own
+geometry relaxed with GFN2-xTB.  It has QM9's conformer and stereoisomer, so what error it adds is
+GFN2-xTB's bond lengths alone; what ``xtb`` adds beyond it is the conformer chosen from SMILES.
+
 Per source: MAE per target and its ratio to ``b3lyp``, the fraction of errors within 1 and 2
 calibrated sigma (the card's B3LYP calibration, and one fitted per source on validation molecules
 built the same way), seconds per molecule to build each geometry, and molecules/s of
@@ -84,6 +88,55 @@ def build(table, rows: dict[str, np.ndarray], cache: Path) -> None:
         if k % 50 == 0 or k == len(todo):
             rate = (time.perf_counter() - t0) / k
             log(f"  {k}/{len(todo)} built ({split}), {rate:.2f} s/molecule, ETA {rate * (len(todo) - k) / 60:.1f} min")
+
+
+def build_diagnostic(table, rows: np.ndarray, cache: Path) -> None:
+    """QM9's own geometry relaxed with GFN2-xTB, one cache file per molecule (see module docstring)."""
+    from hohenberg.fileio import atomic_write
+    from hohenberg.qc.geometry import prepare_molecules
+
+    todo = [int(r) for r in rows if not cache_file(cache, "xtb_from_b3lyp", str(table.ids[r])).is_file()]
+    log(f"diagnostic (B3LYP geometry relaxed by GFN2-xTB): {len(rows) - len(todo)} of {len(rows)} cached")
+    t0 = time.perf_counter()
+    for k, r in enumerate(todo, start=1):
+        ref = table.take(np.array([r]))[0]
+        t1 = time.perf_counter()
+        got = prepare_molecules([ref], "xtb")[0]
+        entry = {"smiles": str(table.text["smiles"][r]), "name": str(table.ids[r]),
+                 "xtb": _entry(got, time.perf_counter() - t1)}
+        atomic_write(cache_file(cache, "xtb_from_b3lyp", str(table.ids[r])), json.dumps(entry))
+        if k % 50 == 0 or k == len(todo):
+            rate = (time.perf_counter() - t0) / k
+            log(f"  {k}/{len(todo)} relaxed, {rate:.2f} s/molecule, ETA {rate * (len(todo) - k) / 60:.1f} min")
+
+
+def diagnostic(predictor, table, rows: np.ndarray, test: dict, test_rows: np.ndarray, cache: Path) -> dict:
+    """MAE ratio to ``b3lyp`` of QM9's geometry relaxed by GFN2-xTB, and of ``xtb`` on the same molecules."""
+    from hohenberg.models.metrics import report_unit
+
+    entries = load_cached(table, "xtb_from_b3lyp", rows, cache)
+    refs = list(table.take(rows))
+    where = {int(r): i for i, r in enumerate(test_rows)}
+    mols, pos = [], []
+    for e, ref, r in zip(entries, refs, rows):
+        m = molecule_of(e, "xtb", ref) if e else None
+        if m is not None and np.isfinite(test["xtb"][0][where[int(r)], 0]):
+            mols.append(m)
+            pos.append(where[int(r)])
+    if not mols:
+        return {}
+    pred = predictor.predict(mols)
+    pos = np.array(pos)
+    out = {"molecules": len(mols), "targets": {}}
+    for j, t in enumerate(predictor.targets):
+        unit, factor = report_unit(t)
+        y = test["y"][pos, j]
+        base = np.mean(np.abs(test["b3lyp"][0][pos, j] - y))
+        out["targets"][t] = {f"mae_{unit}": float(np.mean(np.abs(pred.mean[:, j] - y)) * factor),
+                             "ratio_to_b3lyp": float(np.mean(np.abs(pred.mean[:, j] - y)) / base),
+                             "xtb_from_smiles_ratio_to_b3lyp": float(np.mean(np.abs(test["xtb"][0][pos, j] - y)) / base),
+                             "mean_signed_error": float(np.mean(pred.mean[:, j] - y) * factor)}
+    return out
 
 
 def load_cached(table, split: str, rows: np.ndarray, cache: Path) -> list[dict | None]:
@@ -201,9 +254,10 @@ def with_card(card: dict, result: dict, command: str) -> dict:
                     for t, r in entry["targets"].items()}
     card["coverage_by_geometry"] = {
         "molecules": {"test": result["n_test"], "val": result["n_val"]},
-        "note": "test molecules of the standard split (seeded subset) predicted from each geometry source: given = "
-                "QM9's own B3LYP geometries; mmff = ETKDG + MMFF94 from QM9's SMILES; xtb = that relaxed with "
-                "GFN2-xTB. Sigma of mmff and xtb calibrated on validation molecules built the same way.",
+        "note": "Test molecules of the standard split (a seeded subset) predicted from each geometry source: given = "
+                "QM9's own B3LYP geometries (sigma: the card's calibration); mmff = ETKDG + MMFF94 from QM9's "
+                "SMILES; xtb = that relaxed with GFN2-xTB (sigma of these two: calibration_by_geometry, fitted on "
+                "validation molecules built the same way). MAE ratios are to given, on the same molecules.",
         "command": command, "sources": cov}
     return card
 
@@ -252,6 +306,8 @@ def main() -> None:
     p.add_argument("--cache", type=Path, default=Path("runs/smiles-geometry"), help="geometry cache folder")
     p.add_argument("--build-only", action="store_true", help="build the geometries and exit")
     p.add_argument("--no-build", action="store_true", help="report on what the cache holds now")
+    p.add_argument("--diagnose", type=int, default=300,
+                   help="test molecules whose B3LYP geometry is also relaxed by GFN2-xTB (0: skip)")
     p.add_argument("--speed-n", type=int, default=200, help="SMILES for the predict-from-SMILES rate (0: skip)")
     p.add_argument("--write-card", action="store_true", help="write the per-source calibration into the shipped card")
     p.add_argument("--out", type=Path, default=NOTES, help="folder for smiles-geometry.{csv,json,png}")
@@ -267,6 +323,8 @@ def main() -> None:
     if not args.no_build:
         try:
             build(table, rows, args.cache)
+            if args.diagnose:
+                build_diagnostic(table, rows["test"][: args.diagnose], args.cache)
         except KeyboardInterrupt:
             log("interrupted: every molecule built so far is cached; rerun the same command to go on")
             raise SystemExit(130) from None
@@ -291,6 +349,9 @@ def report(args, table, rows) -> None:
     card = json.loads((shipped_dir("qm9") / "card.json").read_text())
     result = evaluate(predictor, card, val, test)
     result["missing_from_cache"] = {"test": test["missing"], "val": val["missing"]}
+    if args.diagnose:
+        result["xtb_from_b3lyp"] = diagnostic(predictor, table, rows["test"][: args.diagnose], test, rows["test"],
+                                              args.cache)
     if args.speed_n:
         log(f"predict from SMILES: {args.speed_n} molecules")
         result["predict_from_smiles_molecules_per_s"] = smiles_rate(table, rows["test"], args.speed_n)
@@ -317,22 +378,28 @@ def report(args, table, rows) -> None:
         print_json(result)
         return
     targets = list(result["sources"]["b3lyp"]["targets"])
-    table_rows = []
+    mae_rows, cov_rows = [], []
     for t in targets:
         r = {s: result["sources"][s]["targets"][t] for s in SOURCES}
         unit = next(k[4:] for k in r["b3lyp"] if k.startswith("mae_"))
-        table_rows.append((t, unit, *(r[s][f"mae_{unit}"] for s in SOURCES), r["mmff"]["ratio_to_b3lyp"],
-                           r["xtb"]["ratio_to_b3lyp"],
-                           *(f"{100 * r[s]['within_1_sigma']:.0f}/{100 * r[s]['within_2_sigma']:.0f}" for s in SOURCES),
-                           *(f"{100 * r[s]['within_1_sigma_b3lyp_calibration']:.0f}/"
-                             f"{100 * r[s]['within_2_sigma_b3lyp_calibration']:.0f}" for s in BUILT)))
-    print_table(f"QM9 test molecules (n = {result['n_test']}; calibration fitted on n = {result['n_val']} val)",
-                ["target", "unit", "MAE b3lyp", "MAE mmff", "MAE xtb", "mmff/b3lyp", "xtb/b3lyp",
-                 "cov% b3lyp", "cov% mmff", "cov% xtb", "cov% mmff (B3LYP cal.)", "cov% xtb (B3LYP cal.)"], table_rows)
+        mae_rows.append((t, unit, *(r[s][f"mae_{unit}"] for s in SOURCES), r["mmff"]["ratio_to_b3lyp"],
+                         r["xtb"]["ratio_to_b3lyp"]))
+        cov_rows.append((t, *(f"{100 * r[s]['within_1_sigma']:.1f} / {100 * r[s]['within_2_sigma']:.1f}" for s in SOURCES),
+                         *(f"{100 * r[s]['within_1_sigma_b3lyp_calibration']:.1f} / "
+                           f"{100 * r[s]['within_2_sigma_b3lyp_calibration']:.1f}" for s in BUILT)))
+    print_table(f"MAE on QM9 test molecules (n = {result['n_test']}), ratio to the B3LYP geometry",
+                ["target", "unit", "b3lyp", "mmff", "xtb", "mmff / b3lyp", "xtb / b3lyp"], mae_rows)
+    print_table(f"% of errors within 1 / 2 sigma (per-source calibration fitted on n = {result['n_val']} val)",
+                ["target", "b3lyp", "mmff", "xtb", "mmff, B3LYP cal.", "xtb, B3LYP cal."], cov_rows)
     srcs = result["sources"]
     print_table("time per molecule", ["source", "geometry s", "predict s", "failed (test/val)"],
                 [(s, srcs[s].get("geometry_s_per_molecule", 0.0), srcs[s]["predict_s_per_molecule"],
                   f"{srcs[s].get('failed_test', 0)}/{srcs[s].get('failed_val', 0)}") for s in SOURCES])
+    diag = result.get("xtb_from_b3lyp", {})
+    if diag:
+        print_table(f"diagnostic: MAE / MAE from B3LYP geometry, {diag['molecules']} test molecules",
+                    ["target", "QM9 geometry + GFN2-xTB", "SMILES + MMFF94 + GFN2-xTB"],
+                    [(t, r["ratio_to_b3lyp"], r["xtb_from_smiles_ratio_to_b3lyp"]) for t, r in diag["targets"].items()])
     if "predict_from_smiles_molecules_per_s" in result:
         print("predict from SMILES, molecules/s: " + ", ".join(
             f"{k} {v:.2f}" for k, v in result["predict_from_smiles_molecules_per_s"].items()))

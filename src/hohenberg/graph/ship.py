@@ -179,9 +179,8 @@ def _by_geometry_lines(card: dict) -> list[str]:
     by = card.get("coverage_by_geometry")
     if not by:
         return []
-    lines = ["", f"**By geometry source** ({by['molecules']['test']:,} test molecules; sigma of each source "
-                 f"calibrated on {by['molecules']['val']:,} validation molecules built the same way). "
-                 f"{by['note']}", "",
+    lines = ["", f"**By geometry source** ({by['molecules']['test']:,} test and {by['molecules']['val']:,} "
+                 f"validation molecules). {by['note']}", "",
              "| target | unit | " + " | ".join(f"{s}: MAE (x given) | {s}: within 1 / 2 sigma" for s in by["sources"])
              + " |", "|---|---|" + "---|---|" * len(by["sources"])]
     first = next(iter(by["sources"].values()))
