@@ -148,3 +148,14 @@ def test_options_a_family_does_not_take_are_refused_by_name(data):
         hohenberg.load_model(out).predict(inputs, tta=4)
     res = CliRunner().invoke(app, ["predict", str(out), "CCO", "--tta", "4"])
     assert isinstance(res.exception, InputError) and "--tta" in str(res.exception)
+
+
+def test_one_molecule_given_alone_is_one_row():
+    """A single SMILES, Molecule or ase.Atoms (which iterates over its atoms) is one input."""
+    from ase.build import molecule
+
+    from hohenberg.molecules.smiles import molecule_from_smiles
+
+    model = hohenberg.load_model("qm9")
+    for one in ("CCO", molecule_from_smiles("CCO"), molecule("H2O")):
+        assert len(model.predict(one, geometry="mmff" if isinstance(one, str) else None)) == 1

@@ -77,7 +77,9 @@ class Predictor:
 
     def predict_result(self, inputs: Any | Iterable[Any], **options) -> Prediction:
         self._check_options(options, self.PREDICT_OPTIONS, "predict")
-        if isinstance(inputs, (str, Path)) or not isinstance(inputs, Iterable):
+        # one input or a list of them (an ase.Atoms iterates over its atoms: it is one molecule)
+        if isinstance(inputs, (str, Path)) or type(inputs).__name__ in ("Atoms", "Molecule") \
+                or not isinstance(inputs, Iterable):
             inputs = [inputs]
         return self._predict(list(inputs), **{k: v for k, v in options.items() if v is not None})
 
