@@ -14,10 +14,10 @@ import numpy as np
 import typer
 
 from hohenberg.cli.output import console, err_console, print_json, print_table
-from hohenberg.molecules.geometry_source import DESCRIPTIONS
 from hohenberg.errors import InputError
 from hohenberg.graph.run import GraphRunConfig
 from hohenberg.models.metrics import report_unit, target_label
+from hohenberg.molecules.geometry_source import DESCRIPTIONS
 
 # Training defaults come from the library's configuration, so command and library cannot drift apart.
 _TRAIN = GraphRunConfig().train
