@@ -120,5 +120,5 @@ def test_cli_json_has_the_error_row_and_exits_0(tmp_path):
 def test_cli_given_refuses_smiles_in_one_line(tmp_path):
     code, out, err = cli("predict", "--geometry", "given", "CCO")
     assert code == 2 and "Traceback" not in err and err.startswith("error: CCO: molecule CCO: a SMILES has no 3D")
-    code, out, err = cli("predict", "--geometry", "fast", "CCO")
+    code, _, err = cli("predict", "--geometry", "fast", "CCO")
     assert code == 2 and "--geometry must be one of auto, xtb, mmff, given" in err
