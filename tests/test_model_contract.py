@@ -105,6 +105,15 @@ def test_every_family_saves_loads_predicts_and_evaluates_through_one_contract(ki
         for t, e in (trained or {}).items():  # evaluating the test part repeats training's own figures
             assert ev["errors"][t] == pytest.approx(e, rel=1e-6), t
 
+    # the same directory as an older version wrote it (no manifest) loads and answers the same
+    older = tmp_path / "older"
+    shutil.copytree(out, older)
+    (older / MANIFEST).unlink()
+    again = hohenberg.load_model(older)
+    assert again.kind == kind and again.targets == manifest.target_names
+    for c in result.columns:
+        assert list(again.predict(inputs)[c]) == pytest.approx(list(df[c]), rel=1e-9)
+
     # a changed weight or model file is refused, naming it
     damaged = tmp_path / "damaged"
     shutil.copytree(out, damaged)
