@@ -3,6 +3,7 @@ for every model family (the work is :func:`hohenberg.load_model`'s predictor's).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,10 +17,11 @@ app = typer.Typer(help="Saved models: what a model directory holds, and upgradin
 
 
 def _title_of(rec: dict) -> str:
+    """What a record is about: its name (or reaction, input, SMILES), formula and geometry source."""
     label = rec.get("name") or rec.get("reaction") or rec.get("input") or rec.get("smiles") or rec.get("formula") or "?"
-    extra = [f"{rec['formula']}" for _ in [0] if rec.get("formula") and rec.get("formula") != label]
-    geometry = f"; geometry: {rec['geometry']}" if rec.get("geometry") else ""
-    return f"{label}{' (' + extra[0] + ')' if extra else ''}{geometry}"
+    if rec.get("formula") and rec["formula"] != label:
+        label += f" ({rec['formula']})"
+    return label + (f"; geometry: {rec['geometry']}" if rec.get("geometry") else "")
 
 
 def print_prediction(payload: dict, columns: list[str], records: list[dict], shown: int = 10) -> None:
@@ -39,7 +41,7 @@ def print_prediction(payload: dict, columns: list[str], records: list[dict], sho
         rows = []
         for c in columns:
             sd = rec.get(f"{c}_std")
-            rows.append((target_label(c), f"{rec[c]:.4f}", f"± {sd:.4f}" if sd is not None and sd == sd else "-",
+            rows.append((target_label(c), f"{rec[c]:.4f}", f"± {sd:.4f}" if sd is not None and math.isfinite(sd) else "-",
                          split_unit(c)[1] or ""))
         print_table(_title_of(rec), ["target", "value", "sigma", "unit"], rows)
         for w in rec.get("warnings", []):

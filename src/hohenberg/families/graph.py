@@ -27,13 +27,12 @@ def legacy_manifest(model_dir: Path, kind: str = "graph") -> Manifest:
     metrics = {"test_errors": card.get("test_mae") or info.get("test_errors") or {}}
     if card.get("test_coverage"):
         metrics["test_coverage"] = card["test_coverage"]
-    budget = card.get("budget") or {}
+    budget = card.get("budget") or {}  # a shipped card's budget: hardware, members, wall time, CPU-hours
+    fields = {"name": card.get("name"), "metrics": metrics, "command": card.get("command"),
+              "budget": json.dumps(budget) if budget else None, "hardware": budget.get("hardware")}
     return Manifest(kind="graph", targets=target_entries(cfg.targets), split=split_summary(model_dir) or card.get("split"),
                     domain=card.get("domain") or info.get("domain") or {}, provenance=provs[0] if provs else {},
-                    card={k: v for k, v in {"name": card.get("name"), "metrics": metrics,
-                                            "budget": budget if isinstance(budget, str) else json.dumps(budget),
-                                            "hardware": budget.get("hardware") if isinstance(budget, dict) else None,
-                                            "command": card.get("command")}.items() if v})
+                    card={k: v for k, v in fields.items() if v})
 
 
 class GraphPredictor(Predictor):
