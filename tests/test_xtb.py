@@ -202,3 +202,32 @@ def test_qc_run_and_density_refusal(monkeypatch, capsys):
     assert out["level"] == "gfn2-xtb" and out["homo_eV"] < out["lumo_eV"]
     code, io = run_main(monkeypatch, capsys, "qc", "density", "O", "--smiles", "--level", "gfn2-xtb", "--out", "x.cube")
     assert code == 2 and "no electron density" in io.err
+
+
+def test_xtb_columns_join_the_qm9_table_by_id_on_the_same_structures(qm9_table, tmp_path):
+    """`qc batch TABLE --level gfn2-xtb` then `data from-store` and `data join`: the table gains
+    xtb_ columns for the molecules computed (NaN for the others), each equal to a fresh xTB run on
+    that row's own geometry; a table of other structures under the same ids is refused by name."""
+    table_path = tmp_path / "qm9.npz"
+    qm9_table.take(np.arange(12)).save(table_path)
+    store = tmp_path / "store"
+    done = json.loads(invoke("qc", "batch", table_path, "--level", "gfn2-xtb", "--limit", 8, "--out", store, "--json"))
+    assert (done["computed_now"], done["failed"]) == (8, 0)
+    invoke("data", "from-store", store, "--out", tmp_path / "xtb.npz")
+    res = json.loads(invoke("data", "join", table_path, tmp_path / "xtb.npz", "--out", tmp_path / "both.npz", "--json"))
+    assert res["matched"] == 8 and {"xtb_homo_eV", "xtb_gap_eV", "xtb_mulliken_charge_e"} <= set(res["columns_added"])
+    both = MoleculeTable.load(tmp_path / "both.npz")
+    assert np.isfinite(both.properties["xtb_homo_eV"][:8]).all() and np.isnan(both.properties["xtb_homo_eV"][8:]).all()
+    assert both.properties["homo_eV"] == pytest.approx(qm9_table.properties["homo_eV"][:12])  # QM9's own kept
+    mol = both.molecule(3)
+    direct = run_xtb(mol)
+    assert both.properties["xtb_gap_eV"][3] == pytest.approx(direct.gap_eV, abs=1e-9)
+    np.testing.assert_allclose(mol.atom_properties["xtb_mulliken_charge_e"], direct.charges_e, atol=1e-9)
+    moved = MoleculeTable.load(tmp_path / "xtb.npz")
+    moved.positions[moved.offsets[2]] += 0.1  # molecule 2's first atom elsewhere: another structure
+    moved.save(tmp_path / "moved.npz")
+    for other, base, message in ((tmp_path / "moved.npz", table_path, f"molecule {qm9_table.ids[2]}: not the same structure"),
+                                 (tmp_path / "xtb.npz", tmp_path / "both.npz", "exist already")):
+        res = runner.invoke(app, ["data", "join", str(base), str(other), "--out", str(tmp_path / "x.npz")])
+        assert isinstance(res.exception, InputError) and message in str(res.exception)
+    assert not (tmp_path / "x.npz").exists()

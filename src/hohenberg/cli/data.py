@@ -130,6 +130,38 @@ def from_store(
         print_table("table written from store", ["", "value"], [(k, v) for k, v in result.items()])
 
 
+@app.command("join")
+def join(
+    table_path: Annotated[Path, typer.Argument(metavar="TABLE", help="The table to add columns to (.npz).")],
+    other_path: Annotated[Path, typer.Argument(metavar="OTHER", help="A table of the same molecules (same ids and "
+                                                                     "structures), e.g. from 'data from-store' of an "
+                                                                     "xTB batch on TABLE.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Table file to write (.npz).")],
+    prefix: Annotated[str, typer.Option(help="Put before every joined column name (homo_eV -> xtb_homo_eV).")] = "xtb_",
+    json_out: JsonOpt = False,
+) -> None:
+    """Add OTHER's molecule and atom columns to TABLE under a prefix, matched by id (NaN where OTHER
+    lacks a molecule); a molecule whose structure differs between the two is an error naming it."""
+    from hohenberg.errors import InputError
+    from hohenberg.molecules.table import MoleculeTable
+
+    table, other = MoleculeTable.load(table_path), MoleculeTable.load(other_path)
+    try:
+        joined = table.joined(other, prefix)
+    except ValueError as exc:
+        raise InputError(other_path, str(exc)) from None
+    path = joined.save(out)
+    added = sorted(k for k in (*joined.properties, *joined.atom_properties)
+                   if k not in table.properties and k not in table.atom_properties)
+    held = set(map(str, other.ids))
+    result = {"path": str(path), "molecules": len(joined), "matched": sum(str(m) in held for m in table.ids),
+              "columns_added": added}
+    if json_out:
+        print_json(result)
+    else:
+        print_table("joined table written", ["", "value"], [(k, v) for k, v in result.items()])
+
+
 def print_composition(summary: dict) -> None:
     console.print("elements (atoms): " + ", ".join(f"{el} {n}" for el, n in summary["elements"].items()))
     console.print("charge (molecules): " + ", ".join(f"{c}: {n}" for c, n in summary["charge"].items())

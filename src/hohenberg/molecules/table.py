@@ -132,6 +132,46 @@ class MoleculeTable:
             ragged, {k: v[idx] for k, v in self.text.items()}, dict(self.meta),
         )
 
+    def joined(self, other: MoleculeTable, prefix: str, atol: float = 1e-4) -> MoleculeTable:
+        """This table with ``other``'s per-molecule and per-atom columns added under ``prefix``
+        (``homo_eV`` -> ``xtb_homo_eV``), matched by molecule id; NaN for a molecule ``other`` lacks.
+
+        A molecule both hold must be the same one, atom for atom (elements in the same order,
+        positions within ``atol`` Angstrom): columns computed on another geometry would be joined
+        to the wrong structure, so that is an error naming the molecule."""
+        if not prefix:
+            raise ValueError("a prefix is needed: the joined columns must not take the names of this table's")
+        rows = {str(m): i for i, m in enumerate(other.ids)}
+        where = np.array([rows.get(str(m), -1) for m in self.ids], dtype=np.int64)
+        have = np.flatnonzero(where >= 0)
+        for i in have:
+            a, b = self.molecule(int(i)), other.molecule(int(where[i]))
+            if not np.array_equal(a.numbers, b.numbers) or not np.allclose(a.positions, b.positions, atol=atol):
+                raise ValueError(f"molecule {a.name}: not the same structure in both tables (elements or positions "
+                                 f"differ by more than {atol} Angstrom)")
+        clash = sorted(prefix + k for k in (*other.properties, *other.atom_properties)
+                       if prefix + k in self.properties or prefix + k in self.atom_properties)
+        if clash:
+            raise ValueError(f"column(s) {', '.join(clash)} exist already; choose another prefix")
+        props = dict(self.properties)
+        for k, v in other.properties.items():
+            col = np.full(len(self), np.nan)
+            col[have] = np.asarray(v, dtype=np.float64)[where[have]]
+            props[prefix + k] = col
+        atom_props = dict(self.atom_properties)
+        for k, v in other.atom_properties.items():
+            col = np.full(len(self.numbers), np.nan)
+            for i in have:
+                j = int(where[i])
+                col[self.offsets[i]:self.offsets[i + 1]] = v[other.offsets[j]:other.offsets[j + 1]]
+            atom_props[prefix + k] = col
+        meta = dict(self.meta)
+        meta[f"joined_{prefix.rstrip('_')}"] = json.dumps({"source": other.meta.get("source", ""),
+                                                           "level": other.meta.get("level", ""),
+                                                           "molecules": int(len(have))})
+        return MoleculeTable(self.numbers, self.positions, self.offsets, self.ids, self.charge, self.spin, props,
+                             atom_props, dict(self.ragged), dict(self.text), meta)
+
     def element_counts(self, elements: Sequence[int]) -> np.ndarray:
         """(n_molecules, len(elements)) counts of each atomic number per molecule."""
         mol_of_atom = np.repeat(np.arange(len(self)), self.n_atoms)
