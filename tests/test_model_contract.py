@@ -157,6 +157,10 @@ def test_options_a_family_does_not_take_are_refused_by_name(data):
         hohenberg.load_model(out).predict(inputs, tta=4)
     res = CliRunner().invoke(app, ["predict", str(out), "CCO", "--tta", "4"])
     assert isinstance(res.exception, InputError) and "--tta" in str(res.exception)
+    from hohenberg.molecules.smiles import molecule_from_smiles
+
+    with pytest.raises(InputError, match="reads SMILES strings, not a Molecule"):
+        hohenberg.load_model(out).predict([molecule_from_smiles("CCO")])
 
 
 def test_one_molecule_given_alone_is_one_row():

@@ -51,7 +51,10 @@ class SubgraphPredictor(Predictor):
         from rdkit import Chem, RDLogger
 
         RDLogger.DisableLog("rdApp.*")
-        smiles = [str(s) for s in inputs]
+        bad = [type(s).__name__ for s in inputs if not isinstance(s, str)]
+        if bad:
+            raise InputError(self.name, f"a subgraph model reads SMILES strings, not a {bad[0]}")
+        smiles = list(inputs)
         for s in smiles:
             if Chem.MolFromSmiles(s) is None:
                 raise InputError(s, "RDKit cannot read this SMILES (a subgraph model reads SMILES only)")
